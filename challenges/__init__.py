@@ -1,0 +1,1 @@
+"""Challenges, runs, leaderboards and the blueprint."""

@@ -1,0 +1,1 @@
+"""Accounts, profiles and the AI Builders Network board."""

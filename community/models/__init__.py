@@ -1,0 +1,3 @@
+from community.models.user import User
+
+__all__ = ["User"]

@@ -1,0 +1,245 @@
+"""Settings shared by every environment, read from the environment.
+
+`DATABASE_URL` (default: a SQLite file under `var/`), `REDIS_URL` (no default here: `make run`
+and `make test` start an embedded Redis and set it), `SECRET_KEY`, `DEBUG`, `ALLOWED_HOSTS`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+VAR_DIR = Path(os.environ.get("DESCENT_VAR_DIR", BASE_DIR / "var"))
+
+# A key that only ever serves a developer's machine; production.py refuses it.
+DEFAULT_SECRET_KEY = "descent-insecure-development-key-change-me"  # noqa: S105
+
+
+def env_bool(name: str, default: bool) -> bool:
+    """Read a boolean environment variable: 1/true/yes/on or 0/false/no/off."""
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ImproperlyConfigured(f"{name}={value!r}: use 1/true/yes/on or 0/false/no/off")
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    """Read a comma-separated environment variable."""
+    value = os.environ.get(name)
+    if not value:
+        return default
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def embedded_redis_url() -> str | None:
+    """Return the URL of the embedded Redis that `make run` started, if one is running."""
+    url_file = VAR_DIR / "redis" / "url"
+    try:
+        return url_file.read_text().strip() or None
+    except OSError:
+        return None
+
+
+SECRET_KEY = os.environ.get("SECRET_KEY", DEFAULT_SECRET_KEY)
+DEBUG = env_bool("DEBUG", False)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
+
+# `manage.py shell` in the environment `make run` made finds the embedded Redis it started.
+REDIS_URL = os.environ.get("REDIS_URL") or embedded_redis_url() or ""
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "channels",
+    "community",
+    "challenges",
+    "workers",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "descent.urls"
+ASGI_APPLICATION = "descent.asgi.application"
+WSGI_APPLICATION = "descent.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+
+def database_from_env() -> dict:
+    """Build the default database from DATABASE_URL (default: SQLite under var/)."""
+    default_url = f"sqlite:///{VAR_DIR / 'descent.sqlite3'}"
+    config = dj_database_url.parse(
+        os.environ.get("DATABASE_URL") or default_url, conn_max_age=0, conn_health_checks=True
+    )
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        # The web server and the workers write concurrently: WAL lets readers go on while one
+        # writer holds the lock, IMMEDIATE takes the write lock up front instead of failing a
+        # read transaction that upgrades, and the timeout waits out a busy writer.
+        config["OPTIONS"] = {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    return config
+
+
+DATABASES = {"default": database_from_env()}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "community.User"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+
+LOGIN_URL = "/admin/login/"
+
+# --- Django REST framework and the OpenAPI schema -------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 25,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Descent API",
+    "DESCRIPTION": "Challenges, runs, leaderboards and the AI Builders Network board.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+
+# --- Redis: the Channels layer and the Celery broker ------------------------------------------
+
+
+def require_redis_url() -> str:
+    """Return REDIS_URL, or explain how to get one."""
+    if not REDIS_URL:
+        raise ImproperlyConfigured(
+            "REDIS_URL is not set and no embedded Redis is running: start Descent with "
+            "`make run` (it starts one), or set REDIS_URL=redis://host:port/db"
+        )
+    return REDIS_URL
+
+
+CHANNEL_LAYERS = {
+    "default": {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {
+            "hosts": [REDIS_URL or "redis://127.0.0.1:1/0"],
+            # A message waits at most this long for a consumer before it is dropped: a
+            # leaderboard update older than that is stale, and a snapshot replaces it.
+            "expiry": 10,
+            # Group membership outlives the longest WebSocket we expect (a day); consumers
+            # re-add themselves on every connect.
+            "group_expiry": 86400,
+            # Per-channel buffer. A slow client fills only its own channel; past this the layer
+            # drops its messages (seq tells the client to resync) instead of stalling others.
+            "capacity": 500,
+            "prefix": "descent",
+        },
+    }
+}
+
+# --- Celery (read by workers/celery.py through `config_from_object(namespace="CELERY")`) ------
+# The hard limit is the backstop for any task; a run's own budget sets a lower soft limit.
+CELERY_TASK_TIME_LIMIT = int(os.environ.get("CELERY_TASK_TIME_LIMIT", "900"))
+CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 30
+# Redis redelivers an unacknowledged task after the visibility timeout: it must exceed the
+# hard limit, or a long task would start a second time while the first still runs. The Celery
+# docs name each place that reads it: the broker's and the result backend's transport options.
+CELERY_VISIBILITY_TIMEOUT = CELERY_TASK_TIME_LIMIT + 300
+CELERY_BROKER_URL = REDIS_URL
+CELERY_RESULT_BACKEND = REDIS_URL
+# JSON only: unpickling a message from the broker would execute whatever it carries.
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_RESULT_ACCEPT_CONTENT = ["json"]
+# Acknowledge after the task ran, and requeue it if the child process died under it.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_TRACK_STARTED = True
+CELERY_RESULT_EXPIRES = 3600
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+    # Look for unacknowledged tasks whose visibility timeout passed every 2 s and scan every
+    # time (the defaults, 10 s × 10, wait ~100 s), so a lost task comes back within seconds.
+    "unacked_restore_interval": 2,
+    "unacked_restore_throttle": 1,
+}
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Soft shutdown: on SIGTERM a busy worker lets its tasks run a few more seconds (long enough to
+# finish and record an epoch) before the cold shutdown hands them back to the broker.
+CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT = float(os.environ.get("CELERY_SOFT_SHUTDOWN_TIMEOUT", "5"))
+CELERY_WORKER_ENABLE_SOFT_SHUTDOWN_ON_IDLE = True
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+CELERY_TIMEZONE = "UTC"
+# Periodic tasks: sweepers (see workers/schedule.py).
+from workers.schedule import BEAT_SCHEDULE as CELERY_BEAT_SCHEDULE  # noqa: E402
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

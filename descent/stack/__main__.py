@@ -1,0 +1,149 @@
+"""`python -m descent.stack run|test`: what `make run` and `make test` do after installing.
+
+run:  start Redis (embedded unless REDIS_URL), migrate, seed the demo world, start a Celery
+      worker, the Celery beat scheduler and the ASGI server; print the URL and the admin login;
+      on Ctrl-C (SIGINT or SIGTERM) stop every process it started.
+test: start Redis (embedded unless REDIS_URL), run pytest with the given arguments, stop Redis,
+      and exit with pytest's exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from descent.stack.redis_server import EmbeddedRedis
+from descent.stack.supervisor import Supervisor
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+BIN = Path(sys.executable).parent
+ASGI_SERVERS = {
+    "uvicorn": lambda host, port: [
+        str(BIN / "uvicorn"), "descent.asgi:application", "--host", host, "--port", str(port),
+        "--lifespan", "off", "--no-access-log",
+    ],
+    "daphne": lambda host, port: [
+        str(BIN / "daphne"), "-b", host, "-p", str(port), "descent.asgi:application",
+    ],
+}
+
+
+def _redis(env: dict[str, str]) -> EmbeddedRedis | None:
+    """Start an embedded Redis unless REDIS_URL is set; put its URL into `env`."""
+    if env.get("REDIS_URL"):
+        return None
+    var_dir = Path(env.get("DESCENT_VAR_DIR", ROOT / "var"))
+    redis = EmbeddedRedis(var_dir / "redis")
+    env["REDIS_URL"] = redis.start()
+    print(f"descent: embedded Redis at {env['REDIS_URL']}", flush=True)
+    return redis
+
+
+def _manage(env: dict[str, str], *args: str) -> None:
+    subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], env=env, check=True)
+
+
+def _wait_http(url: str, timeout: float, supervisor: Supervisor) -> bool:
+    """Wait until `url` answers at all; give up on a signal or a child that died."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not supervisor.stopping:
+        if supervisor.dead_child() is not None:
+            return False
+        try:
+            with urllib.request.urlopen(url, timeout=10):
+                return True
+        except urllib.error.HTTPError:
+            return True  # it answered, even if a check is still down
+        except OSError:
+            time.sleep(0.2)
+    return False
+
+
+def run(args: argparse.Namespace) -> int:
+    """Serve the site, workers and live updates until SIGINT or SIGTERM."""
+    env = dict(os.environ)
+    env.setdefault("DJANGO_SETTINGS_MODULE", "descent.settings.local")
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    host, port = args.host, args.port
+    server = env.get("DESCENT_ASGI_SERVER", "uvicorn")
+    if server not in ASGI_SERVERS:
+        print(f"descent: DESCENT_ASGI_SERVER={server!r}: use uvicorn or daphne", file=sys.stderr)
+        return 2
+    redis = _redis(env)
+    supervisor = Supervisor(env)
+    supervisor.install_signal_handlers()
+    code = 1
+    try:
+        _manage(env, "migrate", "--noinput", "-v", "0")
+        _manage(env, "seed_demo")
+        celery = str(BIN / "celery")
+        supervisor.start(
+            "worker",
+            [celery, "-A", "workers", "worker", "--loglevel", "INFO", "--concurrency",
+             str(args.concurrency), "--hostname", f"worker{port}@%h"],
+        )
+        var_dir = Path(env.get("DESCENT_VAR_DIR", ROOT / "var"))
+        supervisor.start(
+            "beat",
+            [celery, "-A", "workers", "beat", "--loglevel", "INFO",
+             "--schedule", str(var_dir / "celerybeat-schedule")],
+        )
+        supervisor.start("server", ASGI_SERVERS[server](host, port))
+        url = f"http://{host}:{port}"
+        if not _wait_http(f"{url}/healthz", 60, supervisor) and not supervisor.stopping:
+            dead = supervisor.dead_child()
+            why = f"{dead.name} exited with {dead.process.returncode}" if dead else "no answer"
+            print(f"descent: {url} did not come up within 60 s ({why})", file=sys.stderr)
+            return 1
+        if not supervisor.stopping:
+            _manage(env, "ensure_admin", "--url", url)
+            print(f"descent: serving on {url}  (Ctrl-C stops everything)", flush=True)
+        code = supervisor.wait()
+    except subprocess.CalledProcessError as exc:
+        print(f"descent: set-up step failed: {exc}", file=sys.stderr)
+    finally:
+        killed = supervisor.stop()
+        if redis is not None:
+            redis.stop()
+        if killed:
+            print(f"descent: had to SIGKILL {', '.join(killed)}", file=sys.stderr)
+        print("descent: stopped", flush=True)
+    return code
+
+
+def test(args: argparse.Namespace) -> int:
+    """Run pytest against REDIS_URL or an embedded Redis; return pytest's exit code."""
+    env = dict(os.environ)
+    redis = _redis(env)
+    try:
+        return subprocess.call([sys.executable, "-m", "pytest", *args.pytest_args], env=env)
+    finally:
+        if redis is not None:
+            redis.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m descent.stack", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    run_parser = commands.add_parser("run", help="serve the site, workers and live updates")
+    run_parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+    run_parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    run_parser.add_argument("--concurrency", type=int,
+                            default=int(os.environ.get("WORKER_CONCURRENCY", "2")))
+    run_parser.set_defaults(handler=run)
+    test_parser = commands.add_parser("test", help="run the test suite")
+    test_parser.add_argument("pytest_args", nargs=argparse.REMAINDER)
+    test_parser.set_defaults(handler=test)
+    args = parser.parse_args(argv)
+    return args.handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

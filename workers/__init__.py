@@ -1,0 +1,1 @@
+"""The Celery app and its tasks: thin shells around services and the engine."""
