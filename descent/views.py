@@ -9,6 +9,12 @@ from django.views.decorators.http import require_GET
 from descent.health import run_checks
 
 
+@require_GET
+def version(request: HttpRequest) -> JsonResponse:
+    """Describe the service and its API version: the smallest JSON view the site has."""
+    return JsonResponse({"service": "descent", "api_version": 1})
+
+
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:

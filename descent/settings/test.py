@@ -1,9 +1,18 @@
 """Settings for the test suite (`make test`): real Redis, a real database, fast hashing."""
 
+import os
+
 from descent.settings.base import *  # noqa: F403
-from descent.settings.base import DATABASES, VAR_DIR, require_redis_url
+from descent.settings.base import CHANNEL_LAYERS, DATABASES, VAR_DIR, require_redis_url
 
 require_redis_url()
+
+# One namespace per test session, inherited by the workers and servers the tests start (they
+# read these settings too): its own Celery queue and channel-layer prefix, so that a test never
+# consumes a task or a message left in a shared Redis by another session.
+TEST_NAMESPACE = os.environ.setdefault("DESCENT_TEST_NAMESPACE", f"test{os.getpid()}")
+CELERY_TASK_DEFAULT_QUEUE = f"{TEST_NAMESPACE}.celery"
+CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = f"{TEST_NAMESPACE}.asgi"
 
 # A file, not SQLite's in-memory default: the Celery worker and ASGI server that the stack
 # tests start in other processes must see the same database.

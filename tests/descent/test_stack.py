@@ -1,0 +1,59 @@
+"""The embedded Redis and the supervisor behind `make run` and `make test`."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import time
+
+from descent.stack.redis_server import EmbeddedRedis, _pings
+from descent.stack.supervisor import Supervisor, group_alive
+
+
+def test_embedded_redis_starts_on_a_free_port_other_than_6379_and_stops(tmp_path):
+    redis = EmbeddedRedis(tmp_path / "redis")
+    url = redis.start()
+    try:
+        assert redis.port != 6379
+        assert url == f"redis://127.0.0.1:{redis.port}/0"
+        assert _pings(redis.port)
+        assert (tmp_path / "redis" / "url").read_text().strip() == url
+    finally:
+        redis.stop()
+    assert not group_alive(redis.process.pid)
+    assert not (tmp_path / "redis" / "url").exists()
+
+
+def test_supervisor_stops_children_and_their_children():
+    supervisor = Supervisor(env={})
+    # A child that forks a grandchild ignoring SIGTERM: only the group kill can reach it.
+    script = (
+        "import os, signal, time\n"
+        "if os.fork() == 0:\n"
+        "    signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+        "time.sleep(60)\n"
+    )
+    child = supervisor.start("forker", [sys.executable, "-c", script])
+    time.sleep(0.5)
+    killed = supervisor.stop(grace=1.0)
+    assert killed == ["forker"]
+    assert not group_alive(child.pgid)
+
+
+def test_supervisor_reports_a_child_that_died_on_its_own():
+    supervisor = Supervisor(env={})
+    supervisor.start("quitter", [sys.executable, "-c", "raise SystemExit(3)"])
+    assert supervisor.wait(poll=0.05) == 1
+    assert supervisor.dead_child().process.returncode == 3
+    supervisor.stop()
+
+
+def test_supervisor_stops_on_a_signal():
+    supervisor = Supervisor(env={})
+    supervisor.install_signal_handlers()
+    try:
+        signal.raise_signal(signal.SIGTERM)
+        assert supervisor.wait(poll=0.05) == 0
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)

@@ -1,0 +1,151 @@
+"""Start real Celery workers and ASGI servers for tests, against the test database and Redis.
+
+Each process leads a session of its own and is stopped with its whole process group, so a
+failing test never leaves a worker behind.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from django.conf import settings
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+BIN = Path(sys.executable).parent
+
+
+def database_url() -> str:
+    """Return a DATABASE_URL that points another process at the test database."""
+    config = connection.settings_dict
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        return f"sqlite:///{Path(config['NAME']).resolve()}"
+    if config["ENGINE"] == "django.db.backends.postgresql":
+        user = config.get("USER") or ""
+        password = f":{config['PASSWORD']}" if config.get("PASSWORD") else ""
+        host = config.get("HOST") or "127.0.0.1"
+        port = config.get("PORT") or 5432
+        return f"postgres://{user}{password}@{host}:{port}/{config['NAME']}"
+    raise NotImplementedError(f"no URL for database engine {config['ENGINE']}")
+
+
+def process_env(**extra: str) -> dict[str, str]:
+    """Environment for a subprocess that must share this test session's database and Redis."""
+    env = dict(os.environ)
+    env.update(
+        DJANGO_SETTINGS_MODULE="descent.settings.test",
+        DATABASE_URL=database_url(),
+        REDIS_URL=settings.REDIS_URL,
+        DESCENT_TEST_NAMESPACE=settings.TEST_NAMESPACE,
+        PYTHONUNBUFFERED="1",
+    )
+    env.update(extra)
+    return env
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def stop_process(process: subprocess.Popen, grace: float = 10.0) -> None:
+    """Stop a process and everything in its process group: SIGTERM, then SIGKILL."""
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    try:
+        process.wait(grace)
+    except subprocess.TimeoutExpired:
+        pass
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait(5)
+
+
+def wait_for_worker(hostname: str, timeout: float = 30.0) -> None:
+    """Wait until the worker named `hostname` answers a broadcast ping."""
+    from workers.celery import app
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        replies = app.control.ping(destination=[hostname], timeout=0.5)
+        if replies:
+            return
+    raise TimeoutError(f"Celery worker {hostname} did not answer a ping in {timeout} s")
+
+
+@contextmanager
+def celery_worker(
+    *, concurrency: int = 1, log: Path | None = None, **env: str
+) -> Iterator[tuple[subprocess.Popen, str]]:
+    """Run a real prefork Celery worker on this session's queue; yield (process, hostname)."""
+    hostname = f"test-{uuid.uuid4().hex[:8]}@localhost"
+    args = [
+        str(BIN / "celery"), "-A", "workers", "worker", "--loglevel", "INFO",
+        "--pool", "prefork", "--concurrency", str(concurrency), "--hostname", hostname,
+        "--queues", settings.CELERY_TASK_DEFAULT_QUEUE, "--without-mingle", "--without-gossip",
+    ]
+    log = log or settings.VAR_DIR / "test-logs" / f"{hostname}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            args, cwd=ROOT, env=process_env(**env), start_new_session=True,
+            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        )
+        try:
+            wait_for_worker(hostname)
+            yield process, hostname
+        finally:
+            stop_process(process)
+
+
+def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode} before listening")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError(f"nothing listened on port {port} within {timeout} s")
+
+
+@contextmanager
+def asgi_server(
+    *, server: str = "uvicorn", log: Path | None = None, **env: str
+) -> Iterator[tuple[subprocess.Popen, int]]:
+    """Run the real ASGI application in a real server process; yield (process, port)."""
+    port = free_port()
+    if server == "uvicorn":
+        args = [str(BIN / "uvicorn"), "descent.asgi:application", "--host", "127.0.0.1",
+                "--port", str(port), "--lifespan", "off", "--no-access-log"]
+    else:
+        args = [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port),
+                "descent.asgi:application"]
+    log = log or settings.VAR_DIR / "test-logs" / f"{server}-{port}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            args, cwd=ROOT, env=process_env(**env), start_new_session=True,
+            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        )
+        try:
+            wait_for_port(port, process)
+            yield process, port
+        finally:
+            stop_process(process)
