@@ -2,8 +2,12 @@
 
 from django.urls import path
 
+from challenges.routing import websocket_urlpatterns as challenge_routes
+from community.routing import websocket_urlpatterns as community_routes
 from descent.consumers import PingConsumer
 
 websocket_urlpatterns = [
     path("ws/ping/", PingConsumer.as_asgi()),
+    *community_routes,
+    *challenge_routes,
 ]

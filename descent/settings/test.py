@@ -3,7 +3,7 @@
 import os
 
 from descent.settings.base import *  # noqa: F403
-from descent.settings.base import CHANNEL_LAYERS, DATABASES, VAR_DIR, require_redis_url
+from descent.settings.base import CACHES, CHANNEL_LAYERS, DATABASES, VAR_DIR, require_redis_url
 
 require_redis_url()
 
@@ -13,6 +13,7 @@ require_redis_url()
 TEST_NAMESPACE = os.environ.setdefault("DESCENT_TEST_NAMESPACE", f"test{os.getpid()}")
 CELERY_TASK_DEFAULT_QUEUE = f"{TEST_NAMESPACE}.celery"
 CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = f"{TEST_NAMESPACE}.asgi"
+CACHES["default"]["KEY_PREFIX"] = TEST_NAMESPACE
 
 # A file, not SQLite's in-memory default: the Celery worker and ASGI server that the stack
 # tests start in other processes must see the same database.

@@ -1,0 +1,3 @@
+"""Challenges API under /api/: challenges, submissions, leaderboards, runs."""
+
+urlpatterns: list = []

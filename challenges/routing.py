@@ -1,0 +1,3 @@
+"""Challenge WebSocket routes (live leaderboards, run streams)."""
+
+websocket_urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Challenge pages: list, challenge, submit, run."""
+
+urlpatterns: list = []

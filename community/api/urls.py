@@ -1,0 +1,3 @@
+"""Community API under /api/: auth and the board."""
+
+urlpatterns: list = []

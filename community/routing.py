@@ -1,0 +1,3 @@
+"""Community WebSocket routes (notifications)."""
+
+websocket_urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Community pages: accounts, profiles, the board."""
+
+urlpatterns: list = []
