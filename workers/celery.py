@@ -10,9 +10,18 @@ from __future__ import annotations
 import os
 
 from celery import Celery
+from celery.signals import worker_process_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "descent.settings.local")
 
 app = Celery("descent")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks(["workers"])
+
+
+@worker_process_init.connect
+def limit_child_memory(**_: object) -> None:
+    """Cap each pool child's address space, so a runaway spec raises MemoryError in it."""
+    from workers.limits import apply_memory_limit
+
+    apply_memory_limit()

@@ -1,3 +1,25 @@
 """Challenges API under /api/: challenges, submissions, leaderboards, runs."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from challenges.apis.challenges import ChallengeDetailApi, ChallengeListApi, LeaderboardApi
+from challenges.apis.runs import (
+    MyRunsApi,
+    RunCancelApi,
+    RunDetailApi,
+    RunShareApi,
+    SubmissionApi,
+)
+
+urlpatterns = [
+    path("challenges/", ChallengeListApi.as_view(), name="api-challenges"),
+    path("challenges/<slug:slug>/", ChallengeDetailApi.as_view(), name="api-challenge"),
+    path("challenges/<slug:slug>/submissions/", SubmissionApi.as_view(),
+         name="api-submissions"),
+    path("challenges/<slug:slug>/runs/", MyRunsApi.as_view(), name="api-my-runs"),
+    path("challenges/<slug:slug>/leaderboard/", LeaderboardApi.as_view(),
+         name="api-leaderboard"),
+    path("runs/<int:run_id>/", RunDetailApi.as_view(), name="api-run"),
+    path("runs/<int:run_id>/cancel/", RunCancelApi.as_view(), name="api-run-cancel"),
+    path("runs/<int:run_id>/share/", RunShareApi.as_view(), name="api-run-share"),
+]

@@ -1,0 +1,20 @@
+from challenges.models.challenge import METRIC_DIRECTIONS, Challenge
+from challenges.models.run import (
+    FINAL_STATUSES,
+    QUOTA_STATUSES,
+    QuotaDay,
+    Run,
+    RunHistoryChunk,
+    RunStatus,
+)
+
+__all__ = [
+    "FINAL_STATUSES",
+    "METRIC_DIRECTIONS",
+    "QUOTA_STATUSES",
+    "Challenge",
+    "QuotaDay",
+    "Run",
+    "RunHistoryChunk",
+    "RunStatus",
+]

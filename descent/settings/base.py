@@ -12,11 +12,13 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from workers.schedule import BEAT_SCHEDULE
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(os.environ.get("DESCENT_VAR_DIR", BASE_DIR / "var"))
 
 # A key that only ever serves a developer's machine; production.py refuses it.
-DEFAULT_SECRET_KEY = "descent-insecure-development-key-change-me"  # noqa: S105
+DEFAULT_SECRET_KEY = "descent-insecure-development-key-change-me"
 
 
 def env_bool(name: str, default: bool) -> bool:
@@ -145,16 +147,26 @@ LOGIN_URL = "/admin/login/"
 
 # --- Django REST framework and the OpenAPI schema -------------------------------------------
 REST_FRAMEWORK = {
+    # Token first: an anonymous API call then gets 401 with `WWW-Authenticate: Token`.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["descent.api.parsers.LimitedJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "descent.api.pagination.CappedPageNumberPagination",
     "PAGE_SIZE": 25,
+    "EXCEPTION_HANDLER": "descent.api.exceptions.exception_handler",
+    "DEFAULT_THROTTLE_RATES": {
+        "submissions": os.environ.get("THROTTLE_SUBMISSIONS", "30/min"),
+        "board_writes": os.environ.get("THROTTLE_BOARD_WRITES", "30/min"),
+        "auth": os.environ.get("THROTTLE_AUTH", "20/min"),
+    },
 }
+API_MAX_JSON_BYTES = 256 * 1024
+API_MAX_JSON_DEPTH = 32
 SPECTACULAR_SETTINGS = {
     "TITLE": "Descent API",
     "DESCRIPTION": "Challenges, runs, leaderboards and the AI Builders Network board.",
@@ -220,6 +232,14 @@ EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Descent <noreply@descent.local>")
 
+# Runs: a running run whose worker has not beaten its heartbeat for this long is taken over
+# by the sweeper (the next attempt); after RUN_MAX_ATTEMPTS attempts it fails with a reason.
+RUN_HEARTBEAT_STALE_SECONDS = int(os.environ.get("RUN_HEARTBEAT_STALE_SECONDS", "90"))
+RUN_MAX_ATTEMPTS = int(os.environ.get("RUN_MAX_ATTEMPTS", "3"))
+# Address-space limit of each worker child (MiB): a runaway spec gets a MemoryError, becomes a
+# failed run, and the worker survives.
+WORKER_MEMORY_LIMIT_MB = int(os.environ.get("WORKER_MEMORY_LIMIT_MB", "4096"))
+
 # --- Celery (read by workers/celery.py through `config_from_object(namespace="CELERY")`) ------
 # The hard limit is the backstop for any task; a run's own budget sets a lower soft limit.
 CELERY_TASK_TIME_LIMIT = int(os.environ.get("CELERY_TASK_TIME_LIMIT", "900"))
@@ -257,9 +277,9 @@ CELERY_WORKER_ENABLE_SOFT_SHUTDOWN_ON_IDLE = True
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULE = BEAT_SCHEDULE  # periodic tasks: sweepers (workers/schedule.py)
 CELERY_TIMEZONE = "UTC"
 # Periodic tasks: sweepers (see workers/schedule.py).
-from workers.schedule import BEAT_SCHEDULE as CELERY_BEAT_SCHEDULE  # noqa: E402
 
 LOGGING = {
     "version": 1,

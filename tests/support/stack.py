@@ -13,9 +13,9 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from django.conf import settings
 from django.db import connection
@@ -100,6 +100,10 @@ def celery_worker(
     ]
     log = log or settings.VAR_DIR / "test-logs" / f"{hostname}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
+    # Tasks left in this session's queue by earlier tests name runs that no longer exist.
+    from workers.celery import app
+
+    app.control.purge()
     with log.open("wb") as out:
         process = subprocess.Popen(
             args, cwd=ROOT, env=process_env(**env), start_new_session=True,

@@ -1,0 +1,15 @@
+"""Leaderboard writes: recompute on demand (the admin action)."""
+
+from __future__ import annotations
+
+from challenges.models import Challenge
+from challenges.selectors.leaderboards import LeaderboardEntry, leaderboard_get
+
+
+def leaderboard_recompute(*, challenge: Challenge) -> list[LeaderboardEntry]:
+    """Rank the challenge's runs afresh and return the entries.
+
+    Leaderboards are computed from the runs on every read, so there is no stored ranking to
+    go stale; this is the hook where watchers get told (TODO(#5): broadcast the snapshot).
+    """
+    return leaderboard_get(challenge=challenge)

@@ -1,0 +1,222 @@
+"""A run's life: claimed by a worker, epochs recorded, finished once; cancelled; disqualified.
+
+Statuses only move forward. Every transition is one conditional UPDATE (`WHERE status IN
+(...)`), so two processes racing on a run can never both win, and the `attempt` number is a
+fencing token: a worker that lost its run to a newer attempt finds its writes match no row
+and stops.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from challenges.models import Run, RunHistoryChunk, RunStatus
+from descent.redis import get_redis
+
+# A recorder writes a history chunk at least this often, and beats the heartbeat with it.
+FLUSH_EVERY_EPOCHS = 100
+FLUSH_EVERY_SECONDS = 1.0
+
+
+def heartbeat_stale_after() -> dt.timedelta:
+    return dt.timedelta(seconds=settings.RUN_HEARTBEAT_STALE_SECONDS)
+
+
+def _cancel_key(run_id: int) -> str:
+    return f"descent:run:{run_id}:cancel"
+
+
+def run_claim(*, run_id: int, worker_host: str, engine_version: str,
+              now: dt.datetime | None = None) -> Run | None:
+    """Start the next attempt of a run, or return None when there is nothing to do.
+
+    A worker may take a run that is queued, or running with a stale heartbeat (its worker
+    died). A finished run, or one that a live worker is training, is left alone: a task that
+    was delivered twice does nothing the second time.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        claimable = Q(status=RunStatus.QUEUED) | Q(
+            status=RunStatus.RUNNING, heartbeat_at__lt=now - heartbeat_stale_after()
+        )
+        updated = (
+            Run.objects.filter(claimable, pk=run_id, attempt__lt=settings.RUN_MAX_ATTEMPTS)
+            .update(status=RunStatus.RUNNING, attempt=F("attempt") + 1, heartbeat_at=now,
+                    started_at=now, worker_host=worker_host[:200],
+                    engine_version=engine_version, epochs_done=0)
+        )
+        if not updated:
+            return None
+        run = Run.objects.select_related("challenge", "owner").get(pk=run_id)
+        # Exactly one history is kept: the one of the attempt that finishes.
+        RunHistoryChunk.objects.filter(run=run).exclude(attempt=run.attempt).delete()
+    return run
+
+
+@dataclass
+class RunRecorder:
+    """Record one attempt's epochs: buffered, flushed as chunks that also beat the heartbeat.
+
+    `on_epoch(record)` is the engine's callback: it returns False to stop training when the
+    run was cancelled or taken over by a newer attempt.
+    """
+
+    run_id: int
+    attempt: int
+    on_flush: Any = None
+    buffer: list[dict[str, Any]] = field(default_factory=list)
+    epochs_done: int = 0
+    last_record: dict[str, Any] | None = None
+    last_flush: float = field(default_factory=time.monotonic)
+    stopped_because: str = ""
+
+    def on_epoch(self, record: dict[str, Any]) -> bool:
+        # JSON (and PostgreSQL's jsonb) has no NaN or infinity: store those as null.
+        record = {key: _json_number(value) for key, value in record.items()}
+        self.buffer.append(record)
+        self.epochs_done = record["epoch"]
+        self.last_record = record
+        if get_redis().exists(_cancel_key(self.run_id)):
+            self.stopped_because = "cancelled"
+            self.flush()
+            return False
+        if (len(self.buffer) >= FLUSH_EVERY_EPOCHS
+                or time.monotonic() - self.last_flush >= FLUSH_EVERY_SECONDS):
+            return self.flush()
+        return True
+
+    def flush(self) -> bool:
+        """Write buffered epochs and beat the heartbeat; return False if the run is not ours."""
+        records, self.buffer = self.buffer, []
+        self.last_flush = time.monotonic()
+        last = self.last_record or {}
+        with transaction.atomic():
+            ours = Run.objects.filter(
+                pk=self.run_id, attempt=self.attempt, status=RunStatus.RUNNING
+            ).update(
+                heartbeat_at=timezone.now(), epochs_done=self.epochs_done,
+                train_loss=_finite(last.get("train_loss")), val_loss=_finite(last.get("val_loss")),
+            )
+            if not ours:
+                self.stopped_because = self.stopped_because or "superseded"
+                return False
+            if records:
+                RunHistoryChunk.objects.create(run_id=self.run_id, attempt=self.attempt,
+                                               first_epoch=records[0]["epoch"], records=records)
+        if self.on_flush is not None:
+            self.on_flush(records)
+        cancelled = Run.objects.filter(pk=self.run_id, cancel_requested=True).exists()
+        if cancelled:
+            self.stopped_because = "cancelled"
+            return False
+        return True
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """How an attempt ended, as the worker saw it."""
+
+    status: str
+    val_score: float | None = None
+    test_score: float | None = None
+    diagnoses: list[dict[str, str]] = field(default_factory=list)
+    error: str = ""
+
+
+def _json_number(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _finite(value: Any) -> float | None:
+    if value is None:
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def run_finish(*, recorder: RunRecorder, outcome: RunOutcome) -> bool:
+    """Record the attempt's last epochs and its end; return False if the run was not ours.
+
+    Only the attempt that holds the run can finish it, and only once.
+    """
+    if recorder.buffer and not recorder.flush() and recorder.stopped_because == "superseded":
+        return False
+    last = recorder.last_record or {}
+    finished = Run.objects.filter(
+        pk=recorder.run_id, attempt=recorder.attempt, status=RunStatus.RUNNING
+    ).update(
+        status=outcome.status, finished_at=timezone.now(), heartbeat_at=timezone.now(),
+        val_score=_finite(outcome.val_score), test_score=_finite(outcome.test_score),
+        diagnoses=outcome.diagnoses, error=outcome.error, epochs_done=recorder.epochs_done,
+        train_loss=_finite(last.get("train_loss")), val_loss=_finite(last.get("val_loss")),
+    )
+    get_redis().delete(_cancel_key(recorder.run_id))
+    return bool(finished)
+
+
+def run_cancel(*, run: Run) -> Run:
+    """Cancel a run: at once if queued, within one epoch if running; no-op if it ended."""
+    now = timezone.now()
+    Run.objects.filter(pk=run.pk, status=RunStatus.QUEUED).update(
+        status=RunStatus.CANCELLED, finished_at=now, cancel_requested=True,
+        error="Cancelled before it started.",
+    )
+    if Run.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(cancel_requested=True):
+        # The worker checks this key after every epoch; the database flag is the fallback
+        # it reads at every flush.
+        get_redis().set(_cancel_key(run.pk), "1", ex=86400)
+    run.refresh_from_db()
+    return run
+
+
+def run_mark_cancelled(*, recorder: RunRecorder) -> bool:
+    """End an attempt that stopped because of a cancel request."""
+    return run_finish(
+        recorder=recorder,
+        outcome=RunOutcome(status=RunStatus.CANCELLED,
+                           error=f"Cancelled after {recorder.epochs_done} epochs."),
+    )
+
+
+def run_rerun(*, run: Run) -> Run:
+    """Train the same spec again for the same builder, outside the quota (staff action)."""
+    from challenges.services.queue import run_enqueue
+
+    with transaction.atomic():
+        rerun = Run.objects.create(
+            owner=run.owner, challenge=run.challenge, spec=run.spec, spec_hash=run.spec_hash,
+            note=f"rerun of run {run.pk}", quota_day=timezone.now().date(),
+            counts_toward_quota=False, ranked=run.ranked, parameter_count=run.parameter_count,
+            forked_from=run.forked_from, shared=run.shared, enqueued_at=timezone.now(),
+        )
+        transaction.on_commit(lambda: run_enqueue(rerun))
+    return rerun
+
+
+@transaction.atomic
+def run_disqualify(*, run: Run, reason: str) -> Run:
+    """Take a run off the leaderboard, with a reason its owner sees."""
+    if not reason.strip():
+        raise ValueError("a disqualification needs a reason the builder can read")
+    run.disqualified_reason = reason.strip()
+    run.save(update_fields=["disqualified_reason"])
+    return run
+
+
+@transaction.atomic
+def run_set_shared(*, run: Run, shared: bool) -> Run:
+    """Show or hide the run's spec to everyone (the owner's share switch)."""
+    run.shared = shared
+    run.save(update_fields=["shared"])
+    return run

@@ -1,0 +1,21 @@
+"""Resource limits of a worker child process."""
+
+from __future__ import annotations
+
+import resource
+
+from django.conf import settings
+
+
+def apply_memory_limit(limit_mb: int | None = None) -> int:
+    """Set RLIMIT_AS of this process to `limit_mb` MiB (default from settings); return bytes.
+
+    numpy then raises MemoryError for an allocation past the limit, which the training code
+    turns into a failed run; the worker process itself survives.
+    """
+    limit = (limit_mb or settings.WORKER_MEMORY_LIMIT_MB) * 1024 * 1024
+    _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    return limit

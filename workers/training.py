@@ -1,0 +1,86 @@
+"""Train one run: claim it, train it with the engine, record epochs, finish with scores.
+
+The hidden test labels are read here, and only here: the score leaves, the labels never do.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import socket
+
+from billiard.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+
+from challenges.models import RunStatus
+from challenges.selectors.datasets import challenge_dataset
+from challenges.services.runs import (
+    RunOutcome,
+    RunRecorder,
+    run_claim,
+    run_finish,
+    run_mark_cancelled,
+)
+from descent.engine import ENGINE_VERSION
+from descent.engine.metrics import score
+from descent.engine.training import train
+
+log = logging.getLogger(__name__)
+
+
+def train_run(run_id: int) -> str:
+    """Train run `run_id` to one final status; return what happened, for the task's result."""
+    run = run_claim(run_id=run_id, worker_host=socket.gethostname(),
+                    engine_version=ENGINE_VERSION)
+    if run is None:
+        return "skipped: finished, held by a live worker, or out of attempts"
+    recorder = RunRecorder(run_id=run.pk, attempt=run.attempt)
+    challenge = run.challenge
+    try:
+        data = challenge_dataset(challenge)
+        result = train(run.spec, data, on_epoch=recorder.on_epoch, metric=challenge.metric)
+        if result.status == "cancelled":
+            if recorder.stopped_because == "superseded":
+                return "superseded by a newer attempt"
+            run_mark_cancelled(recorder=recorder)
+            return "cancelled"
+        diagnoses = [{"code": d["code"], "message": d["message"]} for d in result.diagnoses]
+        if result.status == "diverged":
+            outcome = RunOutcome(status=RunStatus.DIVERGED, diagnoses=diagnoses,
+                                 error=result.message)
+        else:
+            outcome = RunOutcome(
+                status=RunStatus.SUCCEEDED, diagnoses=diagnoses,
+                val_score=score(challenge.metric, result.model, data.X_val, data.y_val,
+                                data.task),
+                test_score=score(challenge.metric, result.model, data.X_test, data.y_test,
+                                 data.task),
+            )
+        del result
+    except SoftTimeLimitExceeded:
+        outcome = RunOutcome(
+            status=RunStatus.TIMED_OUT,
+            error=f"The run reached challenge '{challenge.slug}''s time limit of "
+                  f"{challenge.time_limit_seconds} s after {recorder.epochs_done} epochs. Its "
+                  "history so far is kept. Try fewer epochs, a smaller network or a larger "
+                  "batch_size.",
+        )
+    except MemoryError:
+        # Re-raised, a MemoryError would take the worker down with it: record the failure
+        # instead (the run's arrays are freed with the traceback when this block ends).
+        outcome = RunOutcome(
+            status=RunStatus.FAILED,
+            error=f"The run needed more memory than a worker allows "
+                  f"({settings.WORKER_MEMORY_LIMIT_MB} MiB). Use fewer or smaller layers or a "
+                  "smaller batch_size. This did not count against your quota.",
+        )
+    except Exception as exc:
+        log.exception("run %s attempt %s failed", run.pk, run.attempt)
+        outcome = RunOutcome(
+            status=RunStatus.FAILED,
+            error=f"The worker hit an internal error ({type(exc).__name__}); this is a bug on "
+                  "our side and did not count against your quota.",
+        )
+    gc.collect()
+    finished = run_finish(recorder=recorder, outcome=outcome)
+    return outcome.status if finished else "superseded by a newer attempt"
