@@ -8,6 +8,7 @@ scores never do. Ties: better score, then fewer parameters, then earlier submiss
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,14 +53,16 @@ def _best_per_builder(challenge: Challenge, field: str) -> list[Run]:
     order = [score, F("parameter_count").asc(), F("created_at").asc(), F("id").asc()]
     rows = (
         Run.objects.filter(challenge=challenge, ranked=True, status=RunStatus.SUCCEEDED,
-                           disqualified_reason="", **{f"{field}__isnull": False})
+                           disqualified_reason="",
+                           # Finite only: PostgreSQL sorts NaN above every number, and a
+                           # NaN must never win a builder's place.
+                           **{f"{field}__gt": -math.inf, f"{field}__lt": math.inf})
         .annotate(place=Window(RowNumber(), partition_by=[F("owner_id")], order_by=order))
         .filter(place=1)
         .select_related("owner")
         .order_by(*order)
     )
-    # NaN is stored as NULL by the services; this guards rows written some other way.
-    return [run for run in rows if getattr(run, field) == getattr(run, field)]
+    return list(rows)
 
 
 def leaderboard_get(*, challenge: Challenge, limit: int | None = None) -> list[LeaderboardEntry]:
