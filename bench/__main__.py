@@ -10,6 +10,7 @@ import sys
 
 BENCHMARKS = {
     "asgi": "bench.asgi_servers",
+    "runs": "bench.runs",
 }
 
 

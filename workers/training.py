@@ -36,6 +36,7 @@ def train_run(run_id: int) -> str:
         return "skipped: finished, held by a live worker, or out of attempts"
     recorder = RunRecorder(run_id=run.pk, attempt=run.attempt)
     challenge = run.challenge
+    memory_error = False
     try:
         data = challenge_dataset(challenge)
         result = train(run.spec, data, on_epoch=recorder.on_epoch, metric=challenge.metric)
@@ -68,6 +69,7 @@ def train_run(run_id: int) -> str:
     except MemoryError:
         # Re-raised, a MemoryError would take the worker down with it: record the failure
         # instead (the run's arrays are freed with the traceback when this block ends).
+        memory_error = True
         outcome = RunOutcome(
             status=RunStatus.FAILED,
             error=f"The run needed more memory than a worker allows "
@@ -81,6 +83,7 @@ def train_run(run_id: int) -> str:
             error=f"The worker hit an internal error ({type(exc).__name__}); this is a bug on "
                   "our side and did not count against your quota.",
         )
-    gc.collect()
+    if memory_error:
+        gc.collect()  # give back what the run held before touching the database
     finished = run_finish(recorder=recorder, outcome=outcome)
     return outcome.status if finished else "superseded by a newer attempt"
