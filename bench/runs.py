@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -36,7 +35,7 @@ SPEC = {
 
 def _percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def main(argv: list[str]) -> int:
@@ -90,8 +89,9 @@ def _measure(args: argparse.Namespace, supervisor: Supervisor) -> int:
     spec = dict(SPEC, epochs=args.epochs)
 
     app.control.purge()
+    loglevel = os.environ.get("BENCH_WORKER_LOGLEVEL", "WARNING")
     supervisor.start("worker", [str(Path(sys.executable).parent / "celery"), "-A", "workers",
-                                "worker", "--concurrency", "1", "--loglevel", os.environ.get("BENCH_WORKER_LOGLEVEL", "WARNING"),
+                                "worker", "--concurrency", "1", "--loglevel", loglevel,
                                 "--hostname", "bench@%h", "--without-mingle"])
     deadline = time.monotonic() + 60
     while not app.control.ping(timeout=0.5):
@@ -126,7 +126,8 @@ def _measure(args: argparse.Namespace, supervisor: Supervisor) -> int:
           f"one worker, {os.environ['DATABASE_URL'].split(':')[0]}")
     print(f"submit -> succeeded   p50 {p50:7.1f} ms   p95 {p95:7.1f} ms")
     print(f"engine training alone  median {train_ms:7.1f} ms")
-    print(f"per-run overhead       p50 {p50 - train_ms:7.1f} ms   (queue + database + bookkeeping)")
+    print(f"per-run overhead       p50 {p50 - train_ms:7.1f} ms"
+          "   (queue + database + bookkeeping)")
     return 0
 
 

@@ -6,6 +6,8 @@ from typing import Any
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from descent.live_consumer import LiveConsumer
+
 SYSTEM_GROUP = "system.broadcast"
 
 
@@ -31,3 +33,18 @@ class PingConsumer(AsyncJsonWebsocketConsumer):
 
     async def system_message(self, event: dict[str, Any]) -> None:
         await self.send_json({"type": "system.message", "text": event.get("text", "")})
+
+
+class PresenceConsumer(LiveConsumer):
+    """`/ws/presence/board/`: how many builders are on the board now."""
+
+    ROOMS = frozenset({"board"})
+
+    async def connect(self) -> None:
+        room = self.scope["url_route"]["kwargs"]["room"]
+        if room not in self.ROOMS:
+            await self.refuse(4404)
+            return
+        self.room = room
+        self.group = f"presence.{room}"
+        await self.join()

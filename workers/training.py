@@ -34,7 +34,9 @@ def train_run(run_id: int) -> str:
                     engine_version=ENGINE_VERSION)
     if run is None:
         return "skipped: finished, held by a live worker, or out of attempts"
-    recorder = RunRecorder(run_id=run.pk, attempt=run.attempt)
+    recorder = RunRecorder(run_id=run.pk, attempt=run.attempt,
+                           challenge_slug=run.challenge.slug, user=run.owner.username,
+                           epochs=run.spec["epochs"], ranked=run.ranked)
     challenge = run.challenge
     memory_error = False
     try:

@@ -104,6 +104,9 @@ class RunHistoryChunk(models.Model):
                                     name="unique_history_chunk"),
         ]
 
+    def __str__(self) -> str:
+        return f"run {self.run_id} attempt {self.attempt} from epoch {self.first_epoch}"
+
 
 class QuotaDay(models.Model):
     """The row locked while a builder's submissions for one challenge and UTC day are counted.
@@ -120,3 +123,6 @@ class QuotaDay(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["owner", "challenge", "day"], name="unique_quota_day"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.owner_id} on {self.challenge_id}, {self.day}"

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from challenges.models import Challenge
 from challenges.selectors.leaderboards import LeaderboardEntry, leaderboard_get
+from challenges.services.live import publish_leaderboard
 
 
 def leaderboard_recompute(*, challenge: Challenge) -> list[LeaderboardEntry]:
     """Rank the challenge's runs afresh and return the entries.
 
     Leaderboards are computed from the runs on every read, so there is no stored ranking to
-    go stale; this is the hook where watchers get told (TODO(#5): broadcast the snapshot).
+    go stale; recomputing tells everyone watching the challenge.
     """
+    publish_leaderboard(challenge)
     return leaderboard_get(challenge=challenge)

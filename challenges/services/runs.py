@@ -20,11 +20,18 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from challenges.models import Run, RunHistoryChunk, RunStatus
+from challenges.services.live import (
+    publish_leaderboard,
+    publish_run_epochs,
+    publish_run_status,
+)
 from descent.redis import get_redis
 
-# A recorder writes a history chunk at least this often, and beats the heartbeat with it.
+# A recorder writes a history chunk at least this often, beats the heartbeat with it, and
+# then publishes it: watchers get at most ~10 messages a second per run, never an epoch that
+# the database does not have yet.
 FLUSH_EVERY_EPOCHS = 100
-FLUSH_EVERY_SECONDS = 1.0
+FLUSH_EVERY_SECONDS = 0.1
 
 
 def heartbeat_stale_after() -> dt.timedelta:
@@ -59,6 +66,7 @@ def run_claim(*, run_id: int, worker_host: str, engine_version: str,
         run = Run.objects.select_related("challenge", "owner").get(pk=run_id)
         # Exactly one history is kept: the one of the attempt that finishes.
         RunHistoryChunk.objects.filter(run=run).exclude(attempt=run.attempt).delete()
+        publish_run_status(run)  # on commit
     return run
 
 
@@ -72,7 +80,10 @@ class RunRecorder:
 
     run_id: int
     attempt: int
-    on_flush: Any = None
+    challenge_slug: str = ""
+    user: str = ""
+    epochs: int = 0
+    ranked: bool = True
     buffer: list[dict[str, Any]] = field(default_factory=list)
     epochs_done: int = 0
     last_record: dict[str, Any] | None = None
@@ -112,8 +123,10 @@ class RunRecorder:
             if records:
                 RunHistoryChunk.objects.create(run_id=self.run_id, attempt=self.attempt,
                                                first_epoch=records[0]["epoch"], records=records)
-        if self.on_flush is not None:
-            self.on_flush(records)
+        # Committed: now the watchers may hear of it.
+        publish_run_epochs(run_id=self.run_id, challenge_slug=self.challenge_slug,
+                           user=self.user, records=records, epochs=self.epochs,
+                           ranked=self.ranked)
         cancelled = Run.objects.filter(pk=self.run_id, cancel_requested=True).exists()
         if cancelled:
             self.stopped_because = "cancelled"
@@ -162,16 +175,21 @@ def run_finish(*, recorder: RunRecorder, outcome: RunOutcome) -> bool:
         train_loss=_finite(last.get("train_loss")), val_loss=_finite(last.get("val_loss")),
     )
     get_redis().delete(_cancel_key(recorder.run_id))
+    if finished:
+        publish_run_status(Run.objects.select_related("challenge", "owner").get(
+            pk=recorder.run_id))
     return bool(finished)
 
 
 def run_cancel(*, run: Run) -> Run:
     """Cancel a run: at once if queued, within one epoch if running; no-op if it ended."""
     now = timezone.now()
-    Run.objects.filter(pk=run.pk, status=RunStatus.QUEUED).update(
+    if Run.objects.filter(pk=run.pk, status=RunStatus.QUEUED).update(
         status=RunStatus.CANCELLED, finished_at=now, cancel_requested=True,
         error="Cancelled before it started.",
-    )
+    ):
+        run.refresh_from_db()
+        publish_run_status(run)
     if Run.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(cancel_requested=True):
         # The worker checks this key after every epoch; the database flag is the fallback
         # it reads at every flush.
@@ -211,6 +229,7 @@ def run_disqualify(*, run: Run, reason: str) -> Run:
         raise ValueError("a disqualification needs a reason the builder can read")
     run.disqualified_reason = reason.strip()
     run.save(update_fields=["disqualified_reason"])
+    transaction.on_commit(lambda: publish_leaderboard(run.challenge))
     return run
 
 

@@ -19,6 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from challenges.models import Run, RunStatus
+from challenges.services.live import publish_run_status
 from challenges.services.queue import HARD_LIMIT_GRACE, run_enqueue
 from challenges.services.runs import heartbeat_stale_after
 
@@ -78,11 +79,15 @@ def runs_sweep(*, now: dt.datetime | None = None) -> SweepReport:
 
 
 def _end(run: Run, status: str, now: dt.datetime, error: str) -> bool:
-    return bool(
+    ended = bool(
         Run.objects.filter(pk=run.pk, status=RunStatus.RUNNING, attempt=run.attempt).update(
             status=status, finished_at=now, error=error
         )
     )
+    if ended:
+        run.refresh_from_db()
+        publish_run_status(run)
+    return ended
 
 
 def _mark_enqueued(run: Run, now: dt.datetime, status: str = RunStatus.RUNNING) -> bool:

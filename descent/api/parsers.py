@@ -30,7 +30,7 @@ def _no_constants(name: str) -> None:
 
 
 class LimitedJSONParser(JSONParser):
-    """Parse JSON request bodies of at most API_MAX_JSON_BYTES, nested at most API_MAX_JSON_DEPTH."""
+    """Parse JSON bodies of at most API_MAX_JSON_BYTES, nested at most API_MAX_JSON_DEPTH."""
 
     def parse(self, stream, media_type=None, parser_context=None) -> Any:
         limit = settings.API_MAX_JSON_BYTES

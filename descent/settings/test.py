@@ -15,10 +15,16 @@ CELERY_TASK_DEFAULT_QUEUE = f"{TEST_NAMESPACE}.celery"
 CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = f"{TEST_NAMESPACE}.asgi"
 CACHES["default"]["KEY_PREFIX"] = TEST_NAMESPACE
 
+
+
 # A file, not SQLite's in-memory default: the Celery worker and ASGI server that the stack
 # tests start in other processes must see the same database.
+# Named for the session, so that two test sessions on one checkout never share (and destroy)
+# one test database.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-descent.sqlite3")}
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"{TEST_NAMESPACE}.sqlite3")}
+else:
+    DATABASES["default"]["TEST"] = {"NAME": f"test_descent_{TEST_NAMESPACE}"}
 
 # Hashing passwords slowly protects real accounts; test accounts need no protection.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

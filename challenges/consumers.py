@@ -1,0 +1,89 @@
+"""Live WebSockets: a challenge's leaderboard race, and one run's stream (CONTRACT §4).
+
+Handlers are named for the event types (`leaderboard.update` → `leaderboard_update`); every
+database read goes through `database_sync_to_async`, so the event loop never blocks.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from channels.db import database_sync_to_async
+
+from challenges.apis.serializers import run_data
+from challenges.models import Challenge
+from challenges.selectors.live import challenge_snapshot
+from challenges.selectors.runs import runs_visible_to
+from challenges.services.live import challenge_group, run_group
+from descent.live_consumer import LiveConsumer
+
+
+@database_sync_to_async
+def _visible_challenge(slug: str, user: Any) -> Challenge | None:
+    challenges = Challenge.objects.all()
+    if not (user is not None and user.is_authenticated and user.is_staff):
+        challenges = challenges.exclude(status=Challenge.Status.DRAFT)
+    return challenges.filter(slug=slug).first()
+
+
+class ChallengeConsumer(LiveConsumer):
+    """`/ws/challenges/<slug>/`: snapshot on connect, then updates, progress, finishes."""
+
+    async def connect(self) -> None:
+        slug = self.scope["url_route"]["kwargs"]["slug"]
+        self.challenge = await _visible_challenge(slug, self.scope.get("user"))
+        if self.challenge is None:
+            await self.refuse(4404)
+            return
+        self.group = challenge_group(slug)
+        self.room = f"challenge:{slug}"
+        # Join first, then read: no update can fall between the snapshot and the stream.
+        await self.join()
+        await self.send_snapshot()
+
+    async def send_snapshot(self) -> None:
+        await self.send_json(
+            await database_sync_to_async(challenge_snapshot)(self.challenge,
+                                                             self.scope.get("user"))
+        )
+
+    async def leaderboard_update(self, event: dict[str, Any]) -> None:
+        await self.send_json(event)
+
+    async def run_progress(self, event: dict[str, Any]) -> None:
+        await self.send_json(event)
+
+    async def run_finished(self, event: dict[str, Any]) -> None:
+        await self.send_json(event)
+
+
+@database_sync_to_async
+def _run_snapshot(run_id: int, user: Any) -> dict[str, Any] | None:
+    run = runs_visible_to(user).filter(pk=run_id).first()
+    if run is None:
+        return None
+    return {"type": "run.snapshot", "run": run_data(run, user, with_history=True)}
+
+
+class RunConsumer(LiveConsumer):
+    """`/ws/runs/<id>/`: `run.snapshot` (status and history so far), then epochs and status."""
+
+    async def connect(self) -> None:
+        self.run_id = int(self.scope["url_route"]["kwargs"]["run_id"])
+        snapshot = await _run_snapshot(self.run_id, self.scope.get("user"))
+        if snapshot is None:
+            await self.refuse(4404)
+            return
+        self.group = run_group(self.run_id)
+        await self.join()
+        await self.send_snapshot()
+
+    async def send_snapshot(self) -> None:
+        snapshot = await _run_snapshot(self.run_id, self.scope.get("user"))
+        await self.send_json(snapshot)
+
+    async def run_epoch(self, event: dict[str, Any]) -> None:
+        await self.send_json(event)
+
+    async def run_status(self, event: dict[str, Any]) -> None:
+        await self.send_json(event)

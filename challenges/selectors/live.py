@@ -1,0 +1,70 @@
+"""What a watcher gets on connect: the leaderboard with its seq, runs in flight, curves."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from challenges.models import Challenge, Run, RunHistoryChunk, RunStatus
+from challenges.selectors.leaderboards import leaderboard_get
+from challenges.services.live import leaderboard_seq
+
+RACE_TOP = 5
+RACE_OWN = 5
+CURVE_POINTS = 200
+
+
+def _curves(runs: list[Run]) -> dict[int, list[dict[str, Any]]]:
+    """Per run, its loss curve so far, thinned to at most CURVE_POINTS epochs."""
+    by_run: dict[int, list[dict[str, Any]]] = {run.pk: [] for run in runs}
+    attempts = {run.pk: run.attempt for run in runs}
+    chunks = RunHistoryChunk.objects.filter(run_id__in=by_run).order_by("run_id", "first_epoch")
+    for run_id, attempt, records in chunks.values_list("run_id", "attempt", "records"):
+        if attempt == attempts[run_id]:
+            by_run[run_id].extend(
+                {"epoch": r["epoch"], "train_loss": r.get("train_loss"),
+                 "val_loss": r.get("val_loss")} for r in records
+            )
+    for run_id, records in by_run.items():
+        step = max(1, -(-len(records) // CURVE_POINTS))
+        thinned = records[::step]
+        if records and thinned[-1] is not records[-1]:
+            thinned.append(records[-1])
+        by_run[run_id] = thinned
+    return by_run
+
+
+def challenge_snapshot(challenge: Challenge, viewer: Any) -> dict[str, Any]:
+    """Build `leaderboard.snapshot`: seq first, then the entries (fresher than seq)."""
+    seq = leaderboard_seq(challenge.slug)
+    entries = [entry.as_dict() for entry in leaderboard_get(challenge=challenge)]
+    in_flight = list(
+        Run.objects.filter(challenge=challenge, status=RunStatus.RUNNING)
+        .select_related("owner").order_by("-started_at")[:50]
+    )
+    race_ids = [entry["run"] for entry in entries[:RACE_TOP]]
+    if viewer is not None and viewer.is_authenticated:
+        race_ids += list(Run.objects.filter(challenge=challenge, owner=viewer)
+                         .order_by("-created_at").values_list("pk", flat=True)[:RACE_OWN])
+    race_ids += [run.pk for run in in_flight[:RACE_TOP]]
+    race = list(Run.objects.filter(pk__in=set(race_ids)).select_related("owner"))
+    curves = _curves(race)
+    return {
+        "type": "leaderboard.snapshot",
+        "seq": seq,
+        "challenge": challenge.slug,
+        "ranked_by": "test_score" if challenge.is_closed() else "val_score",
+        "entries": entries,
+        "running": [
+            {"run": run.pk, "user": run.owner.username, "epoch": run.epochs_done,
+             "epochs": run.spec.get("epochs"), "train_loss": run.train_loss,
+             "val_loss": run.val_loss, "ranked": run.ranked}
+            for run in in_flight
+        ],
+        "curves": [
+            {"run": run.pk, "user": run.owner.username, "status": run.status,
+             "mine": bool(viewer is not None and viewer.is_authenticated
+                          and run.owner_id == viewer.pk),
+             "records": curves[run.pk]}
+            for run in race
+        ],
+    }

@@ -1,0 +1,91 @@
+"""What watchers are told, and when: every epoch flush, every status, every rank change.
+
+Groups (dotted, as the Channels docs name them): `challenge.<slug>` for a challenge's live
+leaderboard, `run.<id>` for one run's stream. Everything here is called after the database
+commit it announces, so a broadcast never shows what a rollback undid.
+
+Leaderboard messages carry `seq`, one Redis counter per challenge. The counter is bumped and
+the entries computed under a Redis lock, and the message is handed to Redis before the lock
+is released, so a higher `seq` always carries entries at least as fresh as a lower one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+
+from challenges.models import Challenge, Run, RunStatus
+from challenges.selectors.leaderboards import leaderboard_get
+from descent.live import publisher
+from descent.redis import get_redis
+
+
+def challenge_group(slug: str) -> str:
+    return f"challenge.{slug}"
+
+
+def run_group(run_id: int) -> str:
+    return f"run.{run_id}"
+
+
+def seq_key(slug: str) -> str:
+    return f"descent:leaderboard:{slug}:seq"
+
+
+def leaderboard_seq(slug: str) -> int:
+    """Return the seq of the latest leaderboard message of the challenge."""
+    return int(get_redis().get(seq_key(slug)) or 0)
+
+
+def publish_run_epochs(*, run_id: int, challenge_slug: str, user: str,
+                       records: list[dict[str, Any]], epochs: int, ranked: bool) -> None:
+    """Tell the run's watchers about the epochs just recorded, and the challenge the latest."""
+    if not records:
+        return
+    last = records[-1]
+    send = publisher().send
+    send(run_group(run_id), {
+        "type": "run.epoch", "run": run_id, "epoch": last["epoch"], "epochs": epochs,
+        "train_loss": last.get("train_loss"), "val_loss": last.get("val_loss"),
+        "records": records,
+    })
+    send(challenge_group(challenge_slug), {
+        "type": "run.progress", "run": run_id, "user": user, "epoch": last["epoch"],
+        "epochs": epochs, "train_loss": last.get("train_loss"),
+        "val_loss": last.get("val_loss"), "ranked": ranked,
+    })
+
+
+def publish_run_status(run: Run) -> None:
+    """After commit: tell the run's and the challenge's watchers its status, and re-rank."""
+
+    def send() -> None:
+        score = run.test_score if run.challenge.is_closed() else run.val_score
+        publisher().send(run_group(run.pk), {
+            "type": "run.status", "run": run.pk, "status": run.status, "score": score,
+            "val_score": run.val_score, "error": run.error, "diagnoses": run.diagnoses,
+            "epochs_done": run.epochs_done,
+        })
+        if run.is_final:
+            publisher().send(challenge_group(run.challenge.slug), {
+                "type": "run.finished", "run": run.pk, "user": run.owner.username,
+                "status": run.status, "score": score, "ranked": run.ranked,
+            })
+            if run.status == RunStatus.SUCCEEDED and run.ranked:
+                publish_leaderboard(run.challenge)
+
+    transaction.on_commit(send)
+
+
+def publish_leaderboard(challenge: Challenge) -> None:
+    """Send the challenge's fresh leaderboard with the next seq (see the module docstring)."""
+    redis = get_redis()
+    with redis.lock(f"descent:leaderboard:{challenge.slug}:lock", timeout=10,
+                    blocking_timeout=10):
+        seq = redis.incr(seq_key(challenge.slug))
+        entries = [entry.as_dict() for entry in leaderboard_get(challenge=challenge)]
+        publisher().send_and_wait(challenge_group(challenge.slug), {
+            "type": "leaderboard.update", "seq": seq, "entries": entries,
+            "ranked_by": "test_score" if challenge.is_closed() else "val_score",
+        })

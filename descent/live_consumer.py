@@ -1,0 +1,108 @@
+"""The base of every live WebSocket: inbound limits, ping, presence.
+
+Clients need to send only `{"type": "ping"}` (and `{"type": "resync"}`): anything larger
+than MAX_INBOUND_BYTES closes the socket (1009), more than RATE_PER_SECOND messages a second
+(bursts to RATE_BURST) closes it (1008). Outbound messages go through each connection's own
+channel, so a slow or dead client fills only its own buffer and never delays the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from typing import Any
+
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.core.serializers.json import DjangoJSONEncoder
+
+from descent.presence import REFRESH, member_for, presence_count, presence_leave, presence_touch
+
+MAX_INBOUND_BYTES = 1024
+RATE_PER_SECOND = 5.0
+RATE_BURST = 10.0
+
+
+class LiveConsumer(AsyncJsonWebsocketConsumer):
+    """Limits and presence; subclasses set `room`/`group` and send their snapshot."""
+
+    room: str | None = None
+    group: str | None = None
+
+    async def join(self) -> None:
+        """Join the live group and, if any, the presence room; accept the socket."""
+        self.tokens = RATE_BURST
+        self.last_refill = time.monotonic()
+        self.presence_task: asyncio.Task | None = None
+        if self.group:
+            await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        if self.room:
+            self.member = member_for(self.scope.get("user"), self.channel_name)
+            await presence_touch(self.room, self.member)
+            self.presence_task = asyncio.create_task(self._keep_present())
+            await self.announce_presence()
+
+    async def refuse(self, code: int) -> None:
+        """Accept, then close with `code`: a client learns why (4404: no such thing to watch),
+        which a refused handshake (HTTP 403) would not tell it."""
+        await self.accept()
+        await self.close(code=code)
+
+    async def announce_presence(self) -> None:
+        if self.group and self.room:
+            await self.channel_layer.group_send(
+                self.group, {"type": "presence.update", "online": await presence_count(self.room)}
+            )
+
+    async def _keep_present(self) -> None:
+        while True:
+            await asyncio.sleep(REFRESH)
+            await presence_touch(self.room, self.member)
+
+    async def disconnect(self, code: int) -> None:
+        if getattr(self, "presence_task", None) is not None:
+            self.presence_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.presence_task
+            await presence_leave(self.room, self.member)
+            await self.announce_presence()
+        if self.group:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None,
+                      **kwargs: Any) -> None:
+        size = len(text_data.encode()) if text_data is not None else len(bytes_data or b"")
+        if size > MAX_INBOUND_BYTES or bytes_data is not None:
+            await self.close(code=1009)
+            return
+        now = time.monotonic()
+        self.tokens = min(RATE_BURST, self.tokens + (now - self.last_refill) * RATE_PER_SECOND)
+        self.last_refill = now
+        if self.tokens < 1:
+            await self.close(code=1008)
+            return
+        self.tokens -= 1
+        await super().receive(text_data=text_data, bytes_data=bytes_data, **kwargs)
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        kind = content.get("type") if isinstance(content, dict) else None
+        if kind == "ping":
+            await self.send_json({"type": "pong"})
+        elif kind == "resync":
+            await self.send_snapshot()
+        else:
+            await self.send_json({"type": "error",
+                                  "error": 'send {"type": "ping"} or {"type": "resync"}'})
+
+    async def send_snapshot(self) -> None:
+        """Send the current state; subclasses override."""
+
+    async def presence_update(self, event: dict[str, Any]) -> None:
+        await self.send_json(event)
+
+    @classmethod
+    async def encode_json(cls, content: Any) -> str:
+        # Snapshots carry timestamps; send them as ISO 8601, as the HTTP API does.
+        return json.dumps(content, cls=DjangoJSONEncoder)

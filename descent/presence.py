@@ -1,0 +1,63 @@
+"""Who is online, across every ASGI process, right after crashes: expiring Redis entries.
+
+Each WebSocket connection keeps one member in a sorted set per room, scored by its expiry
+time, and refreshes it every REFRESH seconds. A process that dies stops refreshing and its
+members lapse after TTL seconds; nothing is a counter that could drift. The count is of
+distinct builders (a builder with three tabs open counts once; each anonymous connection
+counts as one).
+"""
+
+from __future__ import annotations
+
+import time
+
+import redis.asyncio as aioredis
+from django.conf import settings
+
+TTL = 60
+REFRESH = 20
+
+_clients: dict[int, aioredis.Redis] = {}
+
+
+def _client() -> aioredis.Redis:
+    import asyncio
+
+    loop_id = id(asyncio.get_running_loop())
+    client = _clients.get(loop_id)
+    if client is None:
+        client = _clients[loop_id] = aioredis.Redis.from_url(settings.REDIS_URL)
+    return client
+
+
+def _key(room: str) -> str:
+    return f"descent:presence:{room}"
+
+
+def member_for(user, channel_name: str) -> str:
+    """Name a connection's member: the builder (if signed in) and the connection."""
+    if user is not None and user.is_authenticated:
+        return f"u{user.pk}|{channel_name}"
+    return f"anon|{channel_name}"
+
+
+async def presence_touch(room: str, member: str) -> None:
+    """Mark `member` present in `room` for the next TTL seconds."""
+    await _client().zadd(_key(room), {member: time.time() + TTL})
+
+
+async def presence_leave(room: str, member: str) -> None:
+    await _client().zrem(_key(room), member)
+
+
+async def presence_count(room: str) -> int:
+    """Count distinct builders present in `room` now (expired members are dropped)."""
+    client = _client()
+    now = time.time()
+    await client.zremrangebyscore(_key(room), "-inf", now)
+    members = await client.zrangebyscore(_key(room), now, "+inf")
+    builders = set()
+    for raw in members:
+        who, _, channel = raw.decode().partition("|")
+        builders.add(who if who != "anon" else channel)
+    return len(builders)

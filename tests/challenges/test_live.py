@@ -1,0 +1,208 @@
+"""Live WebSockets through real ASGI servers, real Celery workers and the Redis layer."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+
+import httpx
+import pytest
+import redis
+from asgiref.sync import async_to_sync
+from django.conf import settings
+from rest_framework.authtoken.models import Token
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.sync.client import connect
+
+from challenges.models import Challenge, RunStatus
+from challenges.services.live import publish_leaderboard
+from descent.presence import REFRESH, TTL, presence_count, presence_touch
+from tests.support import stack
+from tests.support.factories import blobs_spec, make_challenge, make_run, make_user
+
+pytestmark = [pytest.mark.stack, pytest.mark.django_db(transaction=True)]
+
+
+def ws(port: int, path: str, **headers):
+    return connect(f"ws://127.0.0.1:{port}{path}", origin=f"http://127.0.0.1:{port}",
+                   open_timeout=10, additional_headers=headers or None)
+
+
+def receive(socket, timeout: float = 30.0) -> dict:
+    return json.loads(socket.recv(timeout=timeout))
+
+
+def receive_until(socket, done, timeout: float = 60.0, skip=("presence.update",)) -> list[dict]:
+    messages, deadline = [], time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        message = receive(socket, timeout=max(0.1, deadline - time.monotonic()))
+        if message["type"] in skip:
+            continue
+        messages.append(message)
+        if done(message):
+            return messages
+    raise AssertionError(f"timed out; got {[m['type'] for m in messages]}")
+
+
+def submit_over_http(port: int, user, challenge, spec) -> int:
+    token, _ = Token.objects.get_or_create(user=user)
+    response = httpx.post(
+        f"http://127.0.0.1:{port}/api/challenges/{challenge.slug}/submissions/",
+        json={"spec": spec}, headers={"Authorization": f"Token {token.key}"}, timeout=30,
+    )
+    assert response.status_code == 201, response.text
+    return response.json()["id"]
+
+
+def test_a_watcher_sees_snapshot_progress_finish_and_rank_in_order():
+    challenge, user = make_challenge(slug="live-race"), make_user("ada")
+    with stack.celery_worker(concurrency=1), stack.asgi_server() as (_server, port):
+        with ws(port, "/ws/challenges/live-race/") as watcher:
+            snapshot = receive_until(watcher, lambda m: True)[0]
+            assert snapshot["type"] == "leaderboard.snapshot"
+            assert snapshot["entries"] == []
+            run_id = submit_over_http(port, user, challenge, blobs_spec(epochs=300))
+            messages = receive_until(watcher, lambda m: m["type"] == "leaderboard.update")
+    progress = [m for m in messages if m["type"] == "run.progress"]
+    epochs = [m["epoch"] for m in progress]
+    assert epochs == sorted(set(epochs)) and epochs[-1] == 300  # in order, last always sent
+    assert all(m["run"] == run_id and m["user"] == "ada" for m in progress)
+    finished = next(m for m in messages if m["type"] == "run.finished")
+    assert finished["status"] == "succeeded" and finished["score"] > 0.8
+    update = messages[-1]
+    assert update["seq"] == snapshot["seq"] + 1
+    assert [(e["rank"], e["user"], e["run"]) for e in update["entries"]] == [(1, "ada", run_id)]
+    assert messages.index(finished) < messages.index(update)
+
+
+def test_a_run_stream_sends_its_snapshot_epochs_and_status_without_the_spec_for_others():
+    challenge, owner, other = make_challenge(slug="live-run"), make_user(), make_user()
+    with stack.celery_worker(concurrency=1), stack.asgi_server() as (_server, port):
+        run_id = submit_over_http(port, owner, challenge,
+                                  blobs_spec(epochs=2000))
+        with ws(port, f"/ws/runs/{run_id}/") as anonymous:
+            snapshot = receive(anonymous)
+            assert snapshot["type"] == "run.snapshot"
+            assert snapshot["run"]["spec"] is None and snapshot["run"]["spec_visible"] is False
+            seen = {r["epoch"] for r in snapshot["run"]["history"]}
+            messages = receive_until(
+                anonymous, lambda m: m["type"] == "run.status" and m["status"] == "succeeded"
+            )
+    for message in messages:
+        if message["type"] == "run.epoch":
+            seen |= {r["epoch"] for r in message["records"]}
+    assert seen == set(range(1, 2001))  # snapshot + stream: every epoch, none missing
+    assert other  # a signed-in stranger sees the same: privacy is by owner, not by login
+
+
+def test_resync_after_missed_updates_gets_the_latest_seq():
+    challenge = make_challenge(slug="live-seq")
+    make_run(challenge, make_user("bob"), val_score=0.5)
+    with stack.asgi_server() as (_server, port):
+        with ws(port, "/ws/challenges/live-seq/") as watcher:
+            first = receive_until(watcher, lambda m: True)[0]
+        for _ in range(3):  # updates nobody hears: a client that comes back has a gap
+            publish_leaderboard(challenge)
+        with ws(port, "/ws/challenges/live-seq/") as watcher:
+            again = receive_until(watcher, lambda m: True)[0]
+            assert again["seq"] == first["seq"] + 3
+            publish_leaderboard(challenge)
+            update = receive_until(watcher, lambda m: True)[0]
+            assert update["type"] == "leaderboard.update" and update["seq"] == again["seq"] + 1
+            watcher.send(json.dumps({"type": "resync"}))
+            resync = receive_until(watcher, lambda m: True)[0]
+            assert resync["type"] == "leaderboard.snapshot" and resync["seq"] == update["seq"]
+            assert [e["user"] for e in resync["entries"]] == ["bob"]
+
+
+def test_foreign_origins_drafts_and_hostile_clients_are_refused():
+    make_challenge(slug="live-draft", status=Challenge.Status.DRAFT)
+    make_challenge(slug="live-open")
+    with stack.asgi_server() as (_server, port):
+        with pytest.raises(InvalidStatus) as refused:
+            connect(f"ws://127.0.0.1:{port}/ws/challenges/live-open/",
+                    origin="http://evil.example", open_timeout=10)
+        assert refused.value.response.status_code == 403
+        with ws(port, "/ws/challenges/live-draft/") as draft:
+            with pytest.raises(ConnectionClosed) as closed:
+                draft.recv(timeout=10)
+            assert closed.value.rcvd.code == 4404
+        with ws(port, "/ws/challenges/live-open/") as big:
+            receive(big)
+            big.send("x" * 5000)
+            with pytest.raises(ConnectionClosed) as closed:
+                while True:
+                    big.recv(timeout=10)
+            assert closed.value.rcvd.code == 1009
+        with ws(port, "/ws/challenges/live-open/") as flood:
+            with pytest.raises(ConnectionClosed) as closed:
+                for _ in range(100):
+                    flood.send(json.dumps({"type": "ping"}))
+                while True:
+                    flood.recv(timeout=10)
+            assert closed.value.rcvd.code == 1008
+
+
+def test_presence_counts_distinct_builders_across_processes_and_forgets_the_dead():
+    make_challenge(slug="live-presence")
+    path, room = "/ws/challenges/live-presence/", "challenge:live-presence"
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    key = f"descent:presence:{room}"
+    with stack.asgi_server() as (_a, port_a), stack.asgi_server() as (server_b, port_b):
+        with ws(port_a, path) as one, ws(port_a, path) as two, ws(port_b, path) as three:
+            for socket in (one, two, three):
+                receive_until(socket, lambda m: True)
+            online = 0
+            while online != 3:  # announcements from both processes reach everyone
+                online = receive_until(one, lambda m: m["type"] == "presence.update",
+                                       skip=())[-1]["online"]
+            members_before = set(client.zrange(key, 0, -1))
+            # Server B dies without a goodbye: its member stays until its TTL lapses.
+            os.killpg(server_b.pid, signal.SIGKILL)
+            time.sleep(0.5)
+            assert async_to_sync(presence_count)(room) == 3
+            with pytest.raises(ConnectionClosed):
+                while True:
+                    three.recv(timeout=10)
+            # TTL seconds later nobody refreshed B's member; A's connections refresh theirs
+            # every REFRESH seconds (here: by hand, for the two members A holds).
+            for member in members_before:
+                client.zadd(key, {member: time.time() - 1})
+            assert async_to_sync(presence_count)(room) == 0
+            alive = sorted(m.decode() for m in members_before)[:2]
+            for member in alive:
+                async_to_sync(presence_touch)(room, member)
+            assert async_to_sync(presence_count)(room) == 2
+        assert TTL > REFRESH
+
+
+def test_a_client_on_server_b_sees_a_run_from_server_a_and_survives_b_dying():
+    challenge, user = make_challenge(slug="live-two"), make_user("grace")
+    path = "/ws/challenges/live-two/"
+    with stack.celery_worker(concurrency=1), stack.celery_worker(concurrency=1), \
+            stack.asgi_server() as (_a, port_a), stack.asgi_server() as (server_b, port_b):
+        with ws(port_b, path) as on_b:
+            snapshot = receive_until(on_b, lambda m: True)[0]
+            run_id = submit_over_http(port_a, user, challenge, blobs_spec(epochs=300))
+            messages = receive_until(on_b, lambda m: m["type"] == "leaderboard.update")
+            epochs = [m["epoch"] for m in messages if m["type"] == "run.progress"]
+            assert epochs == sorted(set(epochs)) and epochs[-1] == 300
+            assert messages[-1]["seq"] == snapshot["seq"] + 1
+            os.killpg(server_b.pid, signal.SIGKILL)
+            with pytest.raises(ConnectionClosed):
+                while True:
+                    on_b.recv(timeout=10)
+        # Meanwhile the leaderboard moves on; the client reconnects to A and resyncs.
+        second = submit_over_http(port_a, make_user("hopper"), challenge,
+                                  blobs_spec(epochs=40, seed=7))
+        deadline = time.monotonic() + 60
+        while challenge.runs.get(pk=second).status != RunStatus.SUCCEEDED:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        with ws(port_a, path) as on_a:
+            resync = receive_until(on_a, lambda m: True)[0]
+    assert resync["type"] == "leaderboard.snapshot"
+    assert resync["seq"] == snapshot["seq"] + 2  # both updates counted: no gap after resync
+    assert {e["run"] for e in resync["entries"]} == {run_id, second}
