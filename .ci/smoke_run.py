@@ -56,7 +56,7 @@ def alive(pid: int) -> bool:
 def main() -> int:
     port = free_port()
     (ROOT / "var").mkdir(exist_ok=True)
-    log = open(ROOT / "var" / "smoke-run.log", "wb")  # noqa: SIM115
+    log = open(ROOT / "var" / "smoke-run.log", "wb")
     make = subprocess.Popen(["make", "run"], cwd=ROOT, env=dict(os.environ, PORT=str(port)),
                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     seen: set[int] = set()

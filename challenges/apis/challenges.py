@@ -35,7 +35,8 @@ def quota_data(request: Request, challenge: Challenge) -> dict | None:
 class ChallengeListApi(APIView):
     permission_classes = [AllowAny]
 
-    @extend_schema(summary="Published challenges (paginated)", responses={200: dict})
+    @extend_schema(summary="Published challenges (paginated)", responses={200: dict},
+                   operation_id="challenges_list")
     def get(self, request: Request) -> Response:
         challenges = Challenge.objects.exclude(status=Challenge.Status.DRAFT).order_by(
             "created_at", "id"
@@ -49,7 +50,8 @@ class ChallengeDetailApi(APIView):
     permission_classes = [AllowAny]
 
     @extend_schema(summary="One challenge: task, data shape, metric, budgets, threshold, dates",
-                   responses={200: dict, 404: OpenApiResponse(description="no such challenge")})
+                   responses={200: dict, 404: OpenApiResponse(description="no such challenge")},
+                   operation_id="challenges_detail")
     def get(self, request: Request, slug: str) -> Response:
         challenge = visible_challenge(slug, request)
         data = challenge_data(challenge, detail=True)

@@ -30,7 +30,7 @@ class SubmissionApi(APIView):
     permission_classes = [IsAuthenticated]
     throttle_scope = "submissions"
 
-    class InputSerializer(StrictInputSerializer):
+    class SubmissionInputSerializer(StrictInputSerializer):
         spec = serializers.JSONField()
         note = serializers.CharField(max_length=500, required=False, allow_blank=True,
                                      default="")
@@ -38,13 +38,13 @@ class SubmissionApi(APIView):
 
     @extend_schema(
         summary="Submit a spec: 201 with the run (id, status, url)",
-        request=InputSerializer,
+        request=SubmissionInputSerializer,
         responses={201: dict, 400: OpenApiResponse(description="field path → how to fix it"),
                    429: OpenApiResponse(description="daily quota spent; see Retry-After")},
     )
     def post(self, request: Request, slug: str) -> Response:
         challenge = visible_challenge(slug, request)
-        serializer = self.InputSerializer(data=request.data)
+        serializer = self.SubmissionInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         forked_from = None
         if serializer.validated_data["forked_from"] is not None:
@@ -107,13 +107,13 @@ class RunCancelApi(APIView):
 class RunShareApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    class InputSerializer(StrictInputSerializer):
+    class ShareInputSerializer(StrictInputSerializer):
         shared = serializers.BooleanField()
 
     @extend_schema(summary="Show or hide the run's spec to everyone (owner or staff)",
-                   request=InputSerializer, responses={200: dict})
+                   request=ShareInputSerializer, responses={200: dict})
     def post(self, request: Request, run_id: int) -> Response:
-        serializer = self.InputSerializer(data=request.data)
+        serializer = self.ShareInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         run = run_set_shared(run=_owned_run(request, run_id),
                              shared=serializer.validated_data["shared"])

@@ -39,7 +39,8 @@ def leaderboard_seq(slug: str) -> int:
 
 
 def publish_run_epochs(*, run_id: int, challenge_slug: str, user: str,
-                       records: list[dict[str, Any]], epochs: int, ranked: bool) -> None:
+                       records: list[dict[str, Any]], epochs: int, ranked: bool,
+                       epoch_ended_at: float = 0.0) -> None:
     """Tell the run's watchers about the epochs just recorded, and the challenge the latest."""
     if not records:
         return
@@ -48,12 +49,12 @@ def publish_run_epochs(*, run_id: int, challenge_slug: str, user: str,
     send(run_group(run_id), {
         "type": "run.epoch", "run": run_id, "epoch": last["epoch"], "epochs": epochs,
         "train_loss": last.get("train_loss"), "val_loss": last.get("val_loss"),
-        "records": records,
+        "records": records, "at": epoch_ended_at,
     })
     send(challenge_group(challenge_slug), {
         "type": "run.progress", "run": run_id, "user": user, "epoch": last["epoch"],
         "epochs": epochs, "train_loss": last.get("train_loss"),
-        "val_loss": last.get("val_loss"), "ranked": ranked,
+        "val_loss": last.get("val_loss"), "ranked": ranked, "at": epoch_ended_at,
     })
 
 

@@ -89,10 +89,12 @@ class RunRecorder:
     last_record: dict[str, Any] | None = None
     last_flush: float = field(default_factory=time.monotonic)
     stopped_because: str = ""
+    last_epoch_at: float = 0.0
 
     def on_epoch(self, record: dict[str, Any]) -> bool:
         # JSON (and PostgreSQL's jsonb) has no NaN or infinity: store those as null.
         record = {key: _json_number(value) for key, value in record.items()}
+        self.last_epoch_at = time.time()  # the moment the epoch ended, for live latency
         self.buffer.append(record)
         self.epochs_done = record["epoch"]
         self.last_record = record
@@ -126,7 +128,7 @@ class RunRecorder:
         # Committed: now the watchers may hear of it.
         publish_run_epochs(run_id=self.run_id, challenge_slug=self.challenge_slug,
                            user=self.user, records=records, epochs=self.epochs,
-                           ranked=self.ranked)
+                           ranked=self.ranked, epoch_ended_at=self.last_epoch_at)
         cancelled = Run.objects.filter(pk=self.run_id, cancel_requested=True).exists()
         if cancelled:
             self.stopped_because = "cancelled"

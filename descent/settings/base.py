@@ -141,10 +141,12 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "staticfiles"
-STATICFILES_DIRS = [
-    BASE_DIR / "static",
-    ("vendor/uplot", BASE_DIR / "node_modules" / "uplot" / "dist"),
-]
+# Front-end packages come from the npm registry through package-lock.json (`make install`
+# runs `npm ci`); without npm the pages work, without charts.
+UPLOT_DIST = BASE_DIR / "node_modules" / "uplot" / "dist"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+if UPLOT_DIST.is_dir():
+    STATICFILES_DIRS.append(("vendor/uplot", UPLOT_DIST))
 
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/board/"
@@ -195,24 +197,37 @@ def require_redis_url() -> str:
     return REDIS_URL
 
 
-CHANNEL_LAYERS = {
-    "default": {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {
-            "hosts": [REDIS_URL or "redis://127.0.0.1:1/0"],
-            # A message waits at most this long for a consumer before it is dropped: a
-            # leaderboard update older than that is stale, and a snapshot replaces it.
-            "expiry": 10,
-            # Group membership outlives the longest WebSocket we expect (a day); consumers
-            # re-add themselves on every connect.
-            "group_expiry": 86400,
-            # Per-channel buffer. A slow client fills only its own channel; past this the layer
-            # drops its messages (seq tells the client to resync) instead of stalling others.
-            "capacity": 500,
-            "prefix": "descent",
-        },
+# CHANNEL_LAYER=pubsub switches to RedisPubSubChannelLayer (for the comparison in
+# docs/performance.md); the default is the list-based RedisChannelLayer, which buffers per
+# channel with an expiry and a capacity, so a slow client loses only its own stale messages.
+CHANNEL_LAYER = os.environ.get("CHANNEL_LAYER", "redis")
+if CHANNEL_LAYER == "pubsub":
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL or "redis://127.0.0.1:1/0"], "prefix": "descent"},
+        }
     }
-}
+else:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {
+                "hosts": [REDIS_URL or "redis://127.0.0.1:1/0"],
+                # A message waits at most this long for a consumer before it is dropped: a
+                # leaderboard update older than that is stale, and a snapshot replaces it.
+                "expiry": 10,
+                # Group membership outlives the longest WebSocket we expect (a day); consumers
+                # re-add themselves on every connect.
+                "group_expiry": 86400,
+                # Per-channel buffer. A slow client fills only its own channel; past this the
+                # layer drops its messages (seq tells the client to resync) instead of
+                # stalling the others.
+                "capacity": 500,
+                "prefix": "descent",
+            },
+        }
+    }
 
 # Throttles, login attempt counters and presence keys live in Redis, shared by every process.
 CACHES = {

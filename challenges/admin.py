@@ -1,0 +1,289 @@
+"""The admin: curate challenges (through the services) and police runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
+from django.utils.html import format_html
+
+from challenges.models import Challenge, Run, RunStatus
+from challenges.preview import dataset_preview
+from challenges.services.challenges import (
+    ChallengeInvalid,
+    challenge_derive,
+    challenge_save,
+    challenge_set_status,
+)
+from challenges.services.leaderboards import leaderboard_recompute
+from challenges.services.runs import run_cancel, run_disqualify, run_rerun
+from challenges.services.submissions import SubmissionRejected, spec_check
+
+# What staff edit; task and metric direction follow from these (challenge_derive).
+CHALLENGE_EDITABLE_FIELDS = [
+    "title",
+    "slug",
+    "status",
+    "lesson",
+    "dataset",
+    "dataset_params",
+    "dataset_seed",
+    "metric",
+    "unlock_threshold",
+    "max_parameters",
+    "max_epochs",
+    "max_work",
+    "time_limit_seconds",
+    "daily_quota",
+    "opens_at",
+    "closes_at",
+    "starter_spec",
+]
+
+
+class ChallengeForm(forms.ModelForm):
+    """Check the dataset, metric and starter spec with the services before anything is saved."""
+
+    class Meta:
+        model = Challenge
+        fields = CHALLENGE_EDITABLE_FIELDS
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        # A throwaway copy: the real instance is saved by challenge_save in save_model.
+        candidate = Challenge(**{name: cleaned.get(name) for name in CHALLENGE_EDITABLE_FIELDS})
+        try:
+            challenge_derive(candidate)
+        except ChallengeInvalid as exc:
+            self._add_errors(exc.errors)
+            return cleaned
+        if cleaned.get("starter_spec"):
+            try:
+                spec_check(challenge=candidate, spec=cleaned["starter_spec"])
+            except SubmissionRejected as exc:
+                for path, path_messages in exc.errors.items():
+                    for message in path_messages:
+                        self.add_error("starter_spec", f"{path}: {message}")
+        return cleaned
+
+    def _add_errors(self, errors: dict[str, list[str]]) -> None:
+        for field, field_messages in errors.items():
+            self.add_error(field if field in self.fields else None, field_messages)
+
+
+@admin.register(Challenge)
+class ChallengeAdmin(admin.ModelAdmin):
+    form = ChallengeForm
+    list_display = [
+        "title",
+        "slug",
+        "status",
+        "dataset",
+        "task",
+        "metric",
+        "opens_at",
+        "closes_at",
+        "daily_quota",
+    ]
+    list_filter = ["status", "task", "metric"]
+    search_fields = ["title", "slug", "dataset"]
+    prepopulated_fields = {"slug": ["title"]}
+    readonly_fields = ["task", "metric_direction", "data_preview", "created_at", "updated_at"]
+    actions = ["publish", "close", "recompute_leaderboard"]
+    fieldsets = [
+        (None, {"fields": ["title", "slug", "status", "lesson"]}),
+        ("Data", {"fields": ["dataset", "dataset_params", "dataset_seed", "task", "data_preview"]}),
+        ("Scoring", {"fields": ["metric", "metric_direction", "unlock_threshold"]}),
+        (
+            "Budgets",
+            {
+                "fields": [
+                    "max_parameters",
+                    "max_epochs",
+                    "max_work",
+                    "time_limit_seconds",
+                    "daily_quota",
+                ]
+            },
+        ),
+        ("Dates", {"fields": ["opens_at", "closes_at", "created_at", "updated_at"]}),
+        ("Starter", {"fields": ["starter_spec"]}),
+    ]
+
+    @admin.display(description="Preview (train split only)")
+    def data_preview(self, obj: Challenge) -> str:
+        if obj.pk is None:
+            return "Saved challenges show their data here."
+        try:
+            data = dataset_preview(obj)
+        except (ValueError, TypeError) as exc:
+            return format_html('<span class="errornote">{}</span>', exc)
+        return render_to_string("challenges/_dataset_preview.html", {"data": data})
+
+    def save_model(self, request: HttpRequest, obj: Challenge, form: Any, change: bool) -> None:
+        challenge_save(obj)
+
+    @admin.action(description="Publish the selected challenges")
+    def publish(self, request: HttpRequest, queryset: QuerySet[Challenge]) -> None:
+        for challenge in queryset:
+            challenge_set_status(challenge=challenge, status=Challenge.Status.PUBLISHED)
+        self.message_user(request, f"Published {len(queryset)} challenge(s).", messages.SUCCESS)
+
+    @admin.action(description="Close the selected challenges (leaderboards become final)")
+    def close(self, request: HttpRequest, queryset: QuerySet[Challenge]) -> None:
+        for challenge in queryset:
+            challenge_set_status(challenge=challenge, status=Challenge.Status.CLOSED)
+        self.message_user(request, f"Closed {len(queryset)} challenge(s).", messages.SUCCESS)
+
+    @admin.action(description="Recompute the leaderboards")
+    def recompute_leaderboard(self, request: HttpRequest, queryset: QuerySet[Challenge]) -> None:
+        _recompute(self, request, list(queryset))
+
+
+def _recompute(
+    model_admin: admin.ModelAdmin, request: HttpRequest, challenges: list[Challenge]
+) -> None:
+    for challenge in challenges:
+        entries = leaderboard_recompute(challenge=challenge)
+        model_admin.message_user(
+            request, f"{challenge.slug}: {len(entries)} ranked builder(s).", messages.SUCCESS
+        )
+
+
+class DisqualifiedFilter(admin.SimpleListFilter):
+    title = "disqualified"
+    parameter_name = "disqualified"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("yes", "Yes"), ("no", "No")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Run]) -> QuerySet[Run]:
+        if self.value() == "yes":
+            return queryset.exclude(disqualified_reason="")
+        if self.value() == "no":
+            return queryset.filter(disqualified_reason="")
+        return queryset
+
+
+class DisqualifyForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 80}),
+        help_text="Shown to the builder on the run's page.",
+    )
+
+
+# Everything a worker or a service writes; the admin edits only the note, sharing and ranking.
+RUN_READONLY_FIELDS = [
+    "owner",
+    "challenge",
+    "spec",
+    "spec_hash",
+    "status",
+    "counts_toward_quota",
+    "quota_day",
+    "forked_from",
+    "lab_group",
+    "attempt",
+    "heartbeat_at",
+    "enqueued_at",
+    "cancel_requested",
+    "worker_host",
+    "engine_version",
+    "created_at",
+    "started_at",
+    "finished_at",
+    "parameter_count",
+    "epochs_done",
+    "train_loss",
+    "val_loss",
+    "val_score",
+    "test_score",
+    "diagnoses",
+    "error",
+    "disqualified_reason",
+]
+
+
+@admin.register(Run)
+class RunAdmin(admin.ModelAdmin):
+    list_display = [
+        "id",
+        "owner",
+        "challenge",
+        "status",
+        "attempt",
+        "val_score",
+        "test_score",
+        "ranked",
+        "is_disqualified",
+        "created_at",
+    ]
+    list_filter = ["status", "challenge", "ranked", DisqualifiedFilter, "created_at"]
+    search_fields = ["owner__username", "spec_hash"]
+    list_select_related = ["owner", "challenge"]
+    readonly_fields = RUN_READONLY_FIELDS
+    date_hierarchy = "created_at"
+    actions = ["rerun", "cancel", "disqualify", "recompute_leaderboard"]
+
+    @admin.display(boolean=True, description="disqualified")
+    def is_disqualified(self, obj: Run) -> bool:
+        return obj.disqualified
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # runs come from submissions (the site, the API), never from a form
+
+    def save_model(self, request: HttpRequest, obj: Run, form: Any, change: bool) -> None:
+        # Only what the form changed: a full save would write back a status or a score the
+        # worker updated while the form was open.
+        if form.changed_data:
+            obj.save(update_fields=form.changed_data)
+
+    @admin.action(description="Rerun (same spec, same builder, outside the quota)")
+    def rerun(self, request: HttpRequest, queryset: QuerySet[Run]) -> None:
+        reruns = [run_rerun(run=run) for run in queryset]
+        self.message_user(
+            request, "Queued rerun(s): " + ", ".join(f"#{r.pk}" for r in reruns), messages.SUCCESS
+        )
+
+    @admin.action(description="Cancel (queued: at once; running: within an epoch)")
+    def cancel(self, request: HttpRequest, queryset: QuerySet[Run]) -> None:
+        live = queryset.filter(status__in=[RunStatus.QUEUED, RunStatus.RUNNING])
+        count = 0
+        for run in live:
+            run_cancel(run=run)
+            count += 1
+        self.message_user(
+            request,
+            f"Cancel requested for {count} run(s); finished runs were left alone.",
+            messages.SUCCESS,
+        )
+
+    @admin.action(description="Disqualify, with a reason the builder sees")
+    def disqualify(self, request: HttpRequest, queryset: QuerySet[Run]) -> HttpResponse | None:
+        form = DisqualifyForm(request.POST if "apply" in request.POST else None)
+        if "apply" in request.POST and form.is_valid():
+            for run in queryset:
+                run_disqualify(run=run, reason=form.cleaned_data["reason"])
+            self.message_user(request, f"Disqualified {len(queryset)} run(s).", messages.SUCCESS)
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Disqualify runs",
+            "opts": self.model._meta,
+            "runs": queryset,
+            "form": form,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/challenges/run/disqualify.html", context)
+
+    @admin.action(description="Recompute the leaderboards of the selected runs' challenges")
+    def recompute_leaderboard(self, request: HttpRequest, queryset: QuerySet[Run]) -> None:
+        challenges = Challenge.objects.filter(pk__in=queryset.values("challenge_id"))
+        _recompute(self, request, list(challenges))

@@ -1,0 +1,48 @@
+"""The challenge list and one challenge's page: lesson, data, leaderboard, my runs, quota."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from challenges.preview import dataset_preview
+from challenges.selectors.leaderboards import TIE_BREAK_TEXT, leaderboard_get
+from challenges.selectors.runs import runs_of_builder
+from challenges.services.submissions import quota_status
+from challenges.views.access import challenge_or_404, visible_challenges
+from community.markdown import render_markdown
+
+# The challenge page lists this many of the builder's latest runs; the API pages the rest.
+MY_RUNS_SHOWN = 20
+
+
+def challenge_list(request: HttpRequest) -> HttpResponse:
+    """Show every challenge the visitor may open, oldest first."""
+    challenges = visible_challenges(request.user).order_by("created_at", "id")
+    return render(request, "challenges/challenge_list.html", {"challenges": challenges})
+
+
+def challenge_page(request: HttpRequest, slug: str) -> HttpResponse:
+    """Show the lesson, the data, the leaderboard and, signed in, the visitor's runs and quota."""
+    challenge = challenge_or_404(slug, request.user)
+    now = timezone.now()
+    context = {
+        "challenge": challenge,
+        "lesson_html": render_markdown(challenge.lesson),
+        "data": dataset_preview(challenge),
+        "entries": leaderboard_get(challenge=challenge),
+        "closed": challenge.is_closed(now),
+        "accepts_submissions": challenge.accepts_submissions(now),
+        "tie_break_text": TIE_BREAK_TEXT,
+        "my_runs": [],
+        "quota": None,
+        "login_url": settings.LOGIN_URL,
+    }
+    if request.user.is_authenticated:
+        context["my_runs"] = list(
+            runs_of_builder(user=request.user, challenge=challenge)[:MY_RUNS_SHOWN]
+        )
+        context["quota"] = quota_status(user=request.user, challenge=challenge, now=now)
+    return render(request, "challenges/challenge.html", context)

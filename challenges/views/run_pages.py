@@ -1,0 +1,53 @@
+"""A run's page and its owner's actions (cancel, share)."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from challenges.apis.serializers import run_data
+from challenges.models import RunStatus
+from challenges.services.runs import run_cancel, run_set_shared
+from challenges.views.access import owned_run_or_404, run_or_404
+
+LIVE_STATUSES = {RunStatus.QUEUED, RunStatus.RUNNING}
+
+
+def run_page(request: HttpRequest, run_id: int) -> HttpResponse:
+    """Show a run as the visitor may see it: spec and test score only where allowed."""
+    run = run_or_404(run_id, request.user)
+    data = run_data(run, request.user, with_history=True)
+    is_owner = request.user.is_authenticated and (
+        request.user.pk == run.owner_id or request.user.is_staff
+    )
+    context = {
+        "run": run,
+        "data": data,
+        "spec_json": json.dumps(data["spec"], indent=2) if data["spec_visible"] else "",
+        "history": data["history"],
+        "last_epoch": data["history"][-1] if data["history"] else None,
+        "live": run.status in LIVE_STATUSES,
+        "can_act": is_owner,
+    }
+    return render(request, "challenges/run.html", context)
+
+
+@login_required
+@require_POST
+def run_cancel_view(request: HttpRequest, run_id: int) -> HttpResponse:
+    """Cancel the run (owner or staff) and go back to its page."""
+    run_cancel(run=owned_run_or_404(run_id, request.user))
+    return redirect("run-page", run_id=run_id)
+
+
+@login_required
+@require_POST
+def run_share_view(request: HttpRequest, run_id: int) -> HttpResponse:
+    """Show or hide the run's spec to everyone (owner or staff)."""
+    shared = request.POST.get("shared") == "1"
+    run_set_shared(run=owned_run_or_404(run_id, request.user), shared=shared)
+    return redirect("run-page", run_id=run_id)

@@ -1,0 +1,119 @@
+"""The submit page: a spec editor prefilled with the starter (or a forked run's) spec."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from challenges.models import Challenge, Run
+from challenges.selectors.runs import run_spec_visible, runs_visible_to
+from challenges.services.submissions import (
+    ChallengeNotOpen,
+    QuotaExceeded,
+    SubmissionRejected,
+    quota_status,
+    run_submit,
+)
+from challenges.views.access import challenge_or_404
+
+
+class SubmitForm(forms.Form):
+    """Parse the page's input: the spec as JSON text, a note, the run it was forked from."""
+
+    spec = forms.CharField(
+        widget=forms.Textarea(attrs={"class": "code", "spellcheck": "false"}), strip=False
+    )
+    note = forms.CharField(max_length=500, required=False)
+    forked_from = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_spec(self) -> Any:
+        text = self.cleaned_data["spec"]
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise forms.ValidationError(
+                f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
+            ) from exc
+
+    def clean_forked_from(self) -> Run | None:
+        run_id = self.cleaned_data.get("forked_from")
+        if run_id is None:
+            return None
+        run = runs_visible_to(self.user).filter(pk=run_id).first()
+        if run is None or not run_spec_visible(run, self.user):
+            raise forms.ValidationError("no run with a spec you can see has that id")
+        return run
+
+
+def _fork_source(request: HttpRequest) -> tuple[Run | None, str]:
+    """Return the run named by ?fork= if its spec is visible, else None and why not."""
+    raw = request.GET.get("fork", "")
+    if not raw:
+        return None, ""
+    run = runs_visible_to(request.user).filter(pk=raw).first() if raw.isdigit() else None
+    if run is None or not run_spec_visible(run, request.user):
+        return None, f"Run {raw}'s spec is not visible to you; starting from the starter spec."
+    return run, ""
+
+
+def _initial(challenge: Challenge, fork: Run | None) -> dict[str, Any]:
+    spec = fork.spec if fork is not None else challenge.starter_spec
+    return {
+        "spec": json.dumps(spec or {"version": 1, "layers": []}, indent=2),
+        "forked_from": fork.pk if fork is not None else None,
+        "note": f"fork of run {fork.pk}" if fork is not None else "",
+    }
+
+
+@login_required
+def submit_page(request: HttpRequest, slug: str) -> HttpResponse:
+    """Show the editor; on POST submit the spec and go to the new run, or say what is wrong."""
+    challenge = challenge_or_404(slug, request.user)
+    context: dict[str, Any] = {
+        "challenge": challenge,
+        "spec_errors": [],
+        "problem": "",
+        "fork_notice": "",
+    }
+    status = 200
+    if request.method == "POST":
+        form = SubmitForm(request.POST, user=request.user)
+        if form.is_valid():
+            try:
+                run = run_submit(
+                    user=request.user,
+                    challenge=challenge,
+                    spec=form.cleaned_data["spec"],
+                    note=form.cleaned_data["note"],
+                    forked_from=form.cleaned_data["forked_from"],
+                )
+            except SubmissionRejected as exc:
+                context["spec_errors"] = sorted(exc.errors.items())
+                status = 400
+            except QuotaExceeded as exc:
+                context["quota_exceeded"] = exc.quota
+                status = 429
+            except ChallengeNotOpen as exc:
+                context["problem"] = str(exc)
+                status = 403
+            else:
+                return redirect("run-page", run_id=run.pk)
+        else:
+            status = 400
+    else:
+        fork, context["fork_notice"] = _fork_source(request)
+        context["fork"] = fork
+        form = SubmitForm(initial=_initial(challenge, fork), user=request.user)
+    context["form"] = form
+    context["quota"] = quota_status(user=request.user, challenge=challenge)
+    context["accepts_submissions"] = challenge.accepts_submissions()
+    return render(request, "challenges/submit.html", context, status=status)
