@@ -1,3 +1,9 @@
 """Community WebSocket routes (notifications)."""
 
-websocket_urlpatterns: list = []
+from django.urls import path
+
+from community.consumers import NotificationConsumer
+
+websocket_urlpatterns = [
+    path("ws/notifications/", NotificationConsumer.as_asgi()),
+]

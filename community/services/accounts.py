@@ -1,12 +1,15 @@
-"""Account writes: creating builders and the site's admin."""
+"""Account writes: registering builders and the site's admin."""
 
 from __future__ import annotations
 
 import secrets
 from pathlib import Path
 
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from community.errors import InvalidInput
 from community.models import User
 
 
@@ -21,6 +24,25 @@ def user_get_or_create(*, username: str, email: str = "", password: str | None =
             user.set_unusable_password()
         user.save(update_fields=["password"])
     return user
+
+
+@transaction.atomic
+def user_register(*, username: str, password: str, email: str = "") -> User:
+    """Create a builder account; raise InvalidInput naming the field at fault.
+
+    Usernames are unique regardless of case, so that "Ada" cannot impersonate "ada".
+    The password goes through AUTH_PASSWORD_VALIDATORS, with the new account's own
+    attributes (a password like the username is refused).
+    """
+    username = User.normalize_username(username.strip())
+    if User.objects.filter(username__iexact=username).exists():
+        raise InvalidInput("a builder with that username already exists", field="username")
+    candidate = User(username=username, email=User.objects.normalize_email(email))
+    try:
+        validate_password(password, user=candidate)
+    except ValidationError as exc:
+        raise InvalidInput(exc.messages, field="password") from exc
+    return User.objects.create_user(username=username, email=candidate.email, password=password)
 
 
 @transaction.atomic

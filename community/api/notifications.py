@@ -1,0 +1,74 @@
+"""Notifications over the API: list, and mark read."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from community.api.base import CommunityApi, paginated
+from community.selectors.notifications import notification_list, notification_unread_count
+from community.services.notifications import notification_payload, notifications_mark_read
+from descent.api.serializers import StrictInputSerializer
+
+
+class NotificationOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    text = serializers.CharField()
+    url = serializers.CharField()
+    created_at = serializers.CharField()
+    read = serializers.BooleanField()
+
+
+class NotificationListApi(CommunityApi):
+    """The caller's notifications, newest first."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("unread", bool, description="only unread ones")],
+        responses={200: NotificationOutputSerializer(many=True)},
+        summary="List my notifications",
+    )
+    def get(self, request: Request) -> Response:
+        unread_only = request.query_params.get("unread") in {"1", "true", "yes"}
+        notifications = notification_list(user=request.user, unread_only=unread_only)
+        response = paginated(
+            self, request, notifications, lambda page: [notification_payload(n) for n in page]
+        )
+        response.data["unread"] = notification_unread_count(user=request.user)
+        return response
+
+
+class NotificationReadApi(CommunityApi):
+    """Mark notifications read: the listed `ids`, or all of them when `ids` is absent."""
+
+    permission_classes = [IsAuthenticated]
+    throttle_classes: list = []
+
+    class InputSerializer(StrictInputSerializer):
+        class Meta:
+            ref_name = "NotificationReadInput"
+
+        ids = serializers.ListField(
+            child=serializers.IntegerField(), required=False, max_length=500
+        )
+
+    class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "NotificationReadOutput"
+
+        marked = serializers.IntegerField()
+        unread = serializers.IntegerField()
+
+    @extend_schema(request=InputSerializer, responses={200: OutputSerializer}, summary="Mark read")
+    def post(self, request: Request) -> Response:
+        serializer = self.InputSerializer(data=request.data or {})
+        serializer.is_valid(raise_exception=True)
+        marked = notifications_mark_read(
+            user=request.user, ids=serializer.validated_data.get("ids")
+        )
+        return Response({"marked": marked, "unread": notification_unread_count(user=request.user)})

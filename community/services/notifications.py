@@ -1,0 +1,76 @@
+"""Notifications: store one, then push it to the recipient's browsers after commit."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+from django.utils import timezone
+
+from community.models import Notification, User
+
+logger = logging.getLogger(__name__)
+
+
+def notification_group(user_id: int) -> str:
+    """Return the channel-layer group of one user's notification sockets."""
+    return f"user.{user_id}.notifications"
+
+
+def notification_payload(notification: Notification) -> dict[str, Any]:
+    """Return the JSON shape of a notification, shared by the API and the WebSocket."""
+    return {
+        "id": notification.pk,
+        "kind": notification.kind,
+        "text": notification.text,
+        "url": notification.url,
+        "created_at": notification.created_at.isoformat(),
+        "read": notification.read_at is not None,
+    }
+
+
+def _unread_count(user_id: int) -> int:
+    return Notification.objects.filter(recipient_id=user_id, read_at__isnull=True).count()
+
+
+def _publish(user_id: int, event: dict[str, Any]) -> None:
+    """Send an event to a user's sockets; a Redis hiccup must not fail the request."""
+    try:
+        event["unread"] = _unread_count(user_id)
+        async_to_sync(get_channel_layer().group_send)(notification_group(user_id), event)
+    except Exception:  # the row is committed; the bell catches up on the next page load
+        logger.exception("could not publish %s to user %s", event.get("type"), user_id)
+
+
+@transaction.atomic
+def notification_create(*, recipient: User, kind: str, text: str, url: str = "") -> Notification:
+    """Create a notification and push it live to the recipient once the transaction commits.
+
+    Call from sync code (views, services, Celery tasks); from async code wrap it in
+    `database_sync_to_async`. Inside an outer transaction nothing is sent until that commits,
+    and nothing at all if it rolls back.
+    """
+    notification = Notification.objects.create(
+        recipient=recipient, kind=kind[:40], text=text[:300], url=url[:500]
+    )
+    payload = notification_payload(notification)
+    transaction.on_commit(
+        lambda: _publish(recipient.pk, {"type": "notification.created", "notification": payload})
+    )
+    return notification
+
+
+@transaction.atomic
+def notifications_mark_read(*, user: User, ids: list[int] | None = None) -> int:
+    """Mark some (`ids`) or all of a user's unread notifications read; return how many."""
+    unread = Notification.objects.filter(recipient=user, read_at__isnull=True)
+    if ids is not None:
+        unread = unread.filter(pk__in=ids)
+    count = unread.update(read_at=timezone.now())
+    if count:
+        # Other open tabs lower their badge too.
+        transaction.on_commit(lambda: _publish(user.pk, {"type": "notification.read", "ids": ids}))
+    return count

@@ -1,0 +1,94 @@
+"""Fixtures for the community tests: builders in each role, API clients, a clean cache."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import redis
+from django.conf import settings
+from rest_framework.test import APIClient
+
+from community.models import Category, User
+from community.services.posts import post_create
+from community.services.threads import thread_create
+
+PASSWORD = "gradient-descent-42"
+
+
+@pytest.fixture(autouse=True)
+def clean_cache() -> Iterator[None]:
+    """Forget throttle and log-in counters between tests (only this session's keys)."""
+
+    def clear() -> None:
+        client = redis.Redis.from_url(settings.REDIS_URL)
+        keys = list(client.scan_iter(match=f"{settings.CACHES['default']['KEY_PREFIX']}:*"))
+        if keys:
+            client.delete(*keys)
+        client.close()
+
+    clear()
+    yield
+    clear()
+
+
+def make_user(username: str, **extra) -> User:
+    return User.objects.create_user(
+        username=username, password=PASSWORD, email=f"{username}@example.com", **extra
+    )
+
+
+@pytest.fixture
+def author(db) -> User:
+    return make_user("ada")
+
+
+@pytest.fixture
+def other(db) -> User:
+    return make_user("grace")
+
+
+@pytest.fixture
+def staff(db) -> User:
+    return make_user("moderator", is_staff=True)
+
+
+@pytest.fixture
+def categories(db) -> dict[str, Category]:
+    """The categories of the data migration (a transactional test's flush removes them)."""
+    defaults = [
+        ("announcements", "Announcements", True),
+        ("debriefs", "Debriefs", False),
+        ("help", "Help", False),
+    ]
+    return {
+        slug: Category.objects.get_or_create(
+            slug=slug, defaults={"name": name, "staff_only": staff_only}
+        )[0]
+        for slug, name, staff_only in defaults
+    }
+
+
+@pytest.fixture
+def category(categories) -> Category:
+    return categories["debriefs"]
+
+
+@pytest.fixture
+def thread_and_post(author, category):
+    return thread_create(
+        author=author, category=category, title="My first MLP", body="It *learned*."
+    )
+
+
+@pytest.fixture
+def reply(thread_and_post, other):
+    thread, _opening = thread_and_post
+    return post_create(thread=thread, author=other, body="Try a lower learning rate.")
+
+
+def api_client(user: User | None) -> APIClient:
+    client = APIClient()
+    if user is not None:
+        client.force_authenticate(user)
+    return client
