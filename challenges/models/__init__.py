@@ -1,3 +1,4 @@
+from challenges.models.blueprint import BlueprintNode, QuizAttempt, QuizChoice, QuizQuestion
 from challenges.models.challenge import METRIC_DIRECTIONS, Challenge
 from challenges.models.run import (
     FINAL_STATUSES,
@@ -12,7 +13,11 @@ __all__ = [
     "FINAL_STATUSES",
     "METRIC_DIRECTIONS",
     "QUOTA_STATUSES",
+    "BlueprintNode",
     "Challenge",
+    "QuizAttempt",
+    "QuizChoice",
+    "QuizQuestion",
     "QuotaDay",
     "Run",
     "RunHistoryChunk",
