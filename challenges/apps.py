@@ -4,3 +4,21 @@ from django.apps import AppConfig
 class ChallengesConfig(AppConfig):
     name = "challenges"
     verbose_name = "Challenges"
+
+    def ready(self) -> None:
+        # Plug run cards and profile sections into community's extension points: community
+        # never imports challenges (the dependency runs one way).
+        from challenges.services.profile import runs_section
+        from challenges.services.run_cards import (
+            post_run_attach,
+            run_cards_for_posts,
+            run_for_attachment,
+        )
+        from community.attachments import PostAttachmentProvider, register_post_attachment
+        from community.profile_sections import register_profile_section
+
+        register_post_attachment(PostAttachmentProvider(
+            key="run", validate=run_for_attachment, attach=post_run_attach,
+            cards=run_cards_for_posts,
+        ))
+        register_profile_section("runs", runs_section, order=10)

@@ -1,5 +1,6 @@
 from challenges.models.blueprint import BlueprintNode, QuizAttempt, QuizChoice, QuizQuestion
 from challenges.models.challenge import METRIC_DIRECTIONS, Challenge
+from challenges.models.post_run import PostRun
 from challenges.models.run import (
     FINAL_STATUSES,
     QUOTA_STATUSES,
@@ -15,6 +16,7 @@ __all__ = [
     "QUOTA_STATUSES",
     "BlueprintNode",
     "Challenge",
+    "PostRun",
     "QuizAttempt",
     "QuizChoice",
     "QuizQuestion",

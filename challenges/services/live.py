@@ -86,7 +86,39 @@ def publish_leaderboard(challenge: Challenge) -> None:
                     blocking_timeout=10):
         seq = redis.incr(seq_key(challenge.slug))
         entries = [entry.as_dict() for entry in leaderboard_get(challenge=challenge)]
+        ranks = {entry["user"]: entry["rank"] for entry in entries}
+        previous = redis.hgetall(ranks_key(challenge.slug))
+        redis.delete(ranks_key(challenge.slug))
+        if ranks:
+            redis.hset(ranks_key(challenge.slug), mapping=ranks)
         publisher().send_and_wait(challenge_group(challenge.slug), {
             "type": "leaderboard.update", "seq": seq, "entries": entries,
             "ranked_by": "test_score" if challenge.is_closed() else "val_score",
         })
+    notify_rank_beaten(challenge, {k.decode(): int(v) for k, v in previous.items()}, ranks)
+
+
+def ranks_key(slug: str) -> str:
+    return f"descent:leaderboard:{slug}:ranks"
+
+
+def notify_rank_beaten(challenge: Challenge, before: dict[str, int],
+                       after: dict[str, int]) -> None:
+    """Tell each builder who was pushed down the leaderboard, and by whom."""
+    from community.models import User
+    from community.services.notifications import notification_create
+
+    pushed = {user: (before[user], rank) for user, rank in after.items()
+              if user in before and rank > before[user]}
+    if not pushed:
+        return
+    climbers = [user for user, rank in after.items()
+                if user not in before or rank < before[user]]
+    by = f" by {', '.join(climbers)}" if climbers else ""
+    for builder in User.objects.filter(username__in=pushed):
+        old, new = pushed[builder.username]
+        notification_create(
+            recipient=builder, kind="rank.beaten",
+            text=f"Your rank on {challenge.title} was beaten{by}: #{old} → #{new}.",
+            url=f"/challenges/{challenge.slug}/",
+        )

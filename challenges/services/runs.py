@@ -178,9 +178,23 @@ def run_finish(*, recorder: RunRecorder, outcome: RunOutcome) -> bool:
     )
     get_redis().delete(_cancel_key(recorder.run_id))
     if finished:
-        publish_run_status(Run.objects.select_related("challenge", "owner").get(
-            pk=recorder.run_id))
+        run = Run.objects.select_related("challenge", "owner").get(pk=recorder.run_id)
+        notify_run_finished(run)
+        publish_run_status(run)
     return bool(finished)
+
+
+def notify_run_finished(run: Run) -> None:
+    """Tell the owner, in the page header, that their run ended and how."""
+    from community.services.notifications import notification_create
+
+    score = "" if run.val_score is None else f" ({run.challenge.metric} {run.val_score:.4g})"
+    notification_create(
+        recipient=run.owner, kind="run.finished",
+        text=f"Your run {run.pk} on {run.challenge.title} {run.get_status_display().lower()}"
+             f"{score}.",
+        url=f"/runs/{run.pk}/",
+    )
 
 
 def run_cancel(*, run: Run) -> Run:

@@ -16,6 +16,7 @@ from django.utils import timezone
 from challenges.models import QUOTA_STATUSES, Challenge, QuotaDay, Run
 from challenges.selectors.datasets import challenge_dataset
 from challenges.services.queue import run_enqueue
+from challenges.services.run_cards import forks_counted
 from descent.engine.budget import estimate_budget
 from descent.engine.spec import SpecError, parse_spec, spec_hash, validate_for_data
 
@@ -153,6 +154,8 @@ def run_submit(
             forked_from=forked_from, enqueued_at=now,
         )
         transaction.on_commit(lambda: run_enqueue(run))
+        if forked_from is not None:
+            forks_counted(forked_from)
     return run
 
 

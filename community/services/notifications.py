@@ -5,12 +5,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.db import transaction
 from django.utils import timezone
 
 from community.models import Notification, User
+from descent.live import publisher
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +39,8 @@ def _publish(user_id: int, event: dict[str, Any]) -> None:
     """Send an event to a user's sockets; a Redis hiccup must not fail the request."""
     try:
         event["unread"] = _unread_count(user_id)
-        async_to_sync(get_channel_layer().group_send)(notification_group(user_id), event)
+        # The process's publisher thread: no new event loop and Redis connection per message.
+        publisher().send(notification_group(user_id), event)
     except Exception:  # the row is committed; the bell catches up on the next page load
         logger.exception("could not publish %s to user %s", event.get("type"), user_id)
 
