@@ -141,7 +141,12 @@ def main(argv: list[str] | None = None) -> int:
     test_parser = commands.add_parser("test", help="run the test suite")
     test_parser.add_argument("pytest_args", nargs=argparse.REMAINDER)
     test_parser.set_defaults(handler=test)
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if args.command == "test":
+        # Everything after `test` belongs to pytest, options included (`-q`, `-p ...`).
+        args.pytest_args = [*unknown, *args.pytest_args]
+    elif unknown:
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     return args.handler(args)
 
 

@@ -92,3 +92,16 @@ def api_client(user: User | None) -> APIClient:
     if user is not None:
         client.force_authenticate(user)
     return client
+
+
+@pytest.fixture(autouse=True)
+def isolated_extension_registries(monkeypatch):
+    """Give each test its own copy of the extension registries.
+
+    The challenges app registers the real run-card provider and profile sections at start-up;
+    tests here register fakes or none, and must not remove the real ones for later tests.
+    """
+    from community import attachments, profile_sections
+
+    monkeypatch.setattr(attachments, "_providers", {})
+    monkeypatch.setattr(profile_sections, "_sections", {})
