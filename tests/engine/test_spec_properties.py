@@ -198,4 +198,10 @@ def test_every_parsed_spec_trains_one_epoch(document, data_seed):
                       n_classes=data.n_classes, dataset_name=data.name)
     result = train(spec, data)
     assert result.status in ("succeeded", "diverged")
-    assert len(result.history) == 1
+    if result.status == "succeeded":
+        assert len(result.history) == 1
+    else:
+        # A spec may blow up in its very first epoch (learning_rate 1 with momentum on a
+        # linear net, say): the history keeps only finite epochs, and the message says why.
+        assert len(result.history) <= 1
+        assert "learning rate" in result.message
