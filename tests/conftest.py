@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import os
+
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from tests.support import stack
+
+# CI explores the same examples every run, so a red build is reproducible; developers' runs
+# keep exploring new ones.
+hypothesis_settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+hypothesis_settings.register_profile("dev", deadline=None)
+hypothesis_settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 
 @pytest.fixture
