@@ -12,7 +12,15 @@ from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.utils.html import format_html
 
-from challenges.models import Challenge, Run, RunStatus
+from challenges.models import (
+    BlueprintNode,
+    Challenge,
+    QuizAttempt,
+    QuizChoice,
+    QuizQuestion,
+    Run,
+    RunStatus,
+)
 from challenges.preview import dataset_preview
 from challenges.services.challenges import (
     ChallengeInvalid,
@@ -287,3 +295,122 @@ class RunAdmin(admin.ModelAdmin):
     def recompute_leaderboard(self, request: HttpRequest, queryset: QuerySet[Run]) -> None:
         challenges = Challenge.objects.filter(pk__in=queryset.values("challenge_id"))
         _recompute(self, request, list(challenges))
+
+
+# --- The blueprint (issue 7): nodes, prerequisites, quizzes --------------------------------
+
+
+class BlueprintNodeForm(forms.ModelForm):
+    """Refuse prerequisites that would make a cycle, and snippets the engine cannot parse."""
+
+    class Meta:
+        model = BlueprintNode
+        fields = ["challenge", "title", "summary", "position", "prerequisites", "snippet",
+                  "careless_snippet", "careless_why"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        prerequisites = cleaned.get("prerequisites")
+        if prerequisites is not None and self.instance.pk is not None:
+            problem = prerequisite_cycle(self.instance, list(prerequisites))
+            if problem:
+                self.add_error("prerequisites", problem)
+        challenge = cleaned.get("challenge")
+        for field in ("snippet", "careless_snippet"):
+            spec = cleaned.get(field)
+            if challenge is None or not spec:
+                continue
+            try:
+                spec_check(challenge=challenge, spec=spec)
+            except SubmissionRejected as exc:
+                if field == "snippet":  # the careless one may be over budget on purpose
+                    self.add_error(field, "; ".join(f"{k}: {' '.join(v)}"
+                                                    for k, v in exc.errors.items()))
+        return cleaned
+
+
+def prerequisite_cycle(node: BlueprintNode, prerequisites: list[BlueprintNode]) -> str:
+    """Return why these prerequisites would close a loop back to `node`, or ""."""
+    edges: dict[int, list[int]] = {}
+    for source, target in BlueprintNode.prerequisites.through.objects.values_list(
+            "from_blueprintnode_id", "to_blueprintnode_id"):
+        edges.setdefault(source, []).append(target)
+    edges[node.pk] = [p.pk for p in prerequisites]
+    seen: set[int] = set()
+    stack = list(edges[node.pk])
+    while stack:
+        current = stack.pop()
+        if current == node.pk:
+            return "these prerequisites make a loop back to this node: it could never open"
+        if current not in seen:
+            seen.add(current)
+            stack.extend(edges.get(current, []))
+    return ""
+
+
+class QuizQuestionInline(admin.StackedInline):
+    model = QuizQuestion
+    extra = 0
+    fields = ["position", "key", "text", "explanation"]
+    show_change_link = True  # choices are edited on the question's own page
+
+
+class QuizChoiceInline(admin.TabularInline):
+    model = QuizChoice
+    extra = 3
+    fields = ["position", "key", "text", "correct"]
+
+
+class QuizQuestionForm(forms.ModelForm):
+    class Meta:
+        model = QuizQuestion
+        fields = ["node", "position", "key", "text", "explanation"]
+
+
+@admin.register(BlueprintNode)
+class BlueprintNodeAdmin(admin.ModelAdmin):
+    form = BlueprintNodeForm
+    list_display = ["title", "challenge", "position", "prerequisite_list", "question_count"]
+    list_select_related = ["challenge"]
+    ordering = ["position", "id"]
+    filter_horizontal = ["prerequisites"]
+    inlines = [QuizQuestionInline]
+    search_fields = ["title", "challenge__slug"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[BlueprintNode]:
+        return super().get_queryset(request).prefetch_related("prerequisites", "questions")
+
+    @admin.display(description="prerequisites")
+    def prerequisite_list(self, obj: BlueprintNode) -> str:
+        return ", ".join(p.title for p in obj.prerequisites.all()) or "–"
+
+    @admin.display(description="questions")
+    def question_count(self, obj: BlueprintNode) -> int:
+        return len(obj.questions.all())
+
+
+@admin.register(QuizQuestion)
+class QuizQuestionAdmin(admin.ModelAdmin):
+    form = QuizQuestionForm
+    list_display = ["text", "node", "key", "position"]
+    list_select_related = ["node"]
+    list_filter = ["node"]
+    inlines = [QuizChoiceInline]
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        correct = form.instance.choices.filter(correct=True).count()
+        if correct != 1:
+            messages.warning(request, f"“{form.instance}” has {correct} correct choices; a "
+                             "question needs exactly one to be answerable.")
+
+
+@admin.register(QuizAttempt)
+class QuizAttemptAdmin(admin.ModelAdmin):
+    list_display = ["user", "node", "all_correct", "created_at"]
+    list_filter = ["all_correct", "node"]
+    list_select_related = ["user", "node"]
+    readonly_fields = ["user", "node", "answers", "all_correct", "created_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

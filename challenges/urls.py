@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from challenges.views import challenge_pages, run_pages, submit
+from challenges.views import blueprint_pages, challenge_pages, run_pages, submit
 
 urlpatterns = [
     path("challenges/", challenge_pages.challenge_list, name="challenge-list"),
@@ -11,4 +11,11 @@ urlpatterns = [
     path("runs/<int:run_id>/", run_pages.run_page, name="run-page"),
     path("runs/<int:run_id>/cancel/", run_pages.run_cancel_view, name="run-cancel"),
     path("runs/<int:run_id>/share/", run_pages.run_share_view, name="run-share"),
+    path("blueprint/", blueprint_pages.blueprint_page, name="blueprint"),
+    path("blueprint/<slug:slug>/", blueprint_pages.lesson_page, name="lesson-page"),
+    path("blueprint/<slug:slug>/quiz/", blueprint_pages.quiz_view, name="lesson-quiz"),
+    path("challenges/<slug:slug>/lab/", blueprint_pages.lab_start_view, name="lab-start"),
+    path("lab/<uuid:group>/", blueprint_pages.lab_page, name="lab-page"),
+    path("glossary/", blueprint_pages.glossary_page, name="glossary"),
+    path("faq/", blueprint_pages.faq_page, name="faq"),
 ]

@@ -147,6 +147,10 @@ UPLOT_DIST = BASE_DIR / "node_modules" / "uplot" / "dist"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 if UPLOT_DIST.is_dir():
     STATICFILES_DIRS.append(("vendor/uplot", UPLOT_DIST))
+# KaTeX renders the lessons' formulas in the browser; without it they show as TeX source.
+KATEX_DIST = BASE_DIR / "node_modules" / "katex" / "dist"
+if KATEX_DIST.is_dir():
+    STATICFILES_DIRS.append(("vendor/katex", KATEX_DIST))
 
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/board/"
@@ -165,10 +169,13 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "descent.api.pagination.CappedPageNumberPagination",
     "PAGE_SIZE": 25,
     "EXCEPTION_HANDLER": "descent.api.exceptions.exception_handler",
+    # Views opt in with `throttle_scope`; the rates are below.
+    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.ScopedRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "submissions": os.environ.get("THROTTLE_SUBMISSIONS", "30/min"),
         "board_writes": os.environ.get("THROTTLE_BOARD_WRITES", "30/min"),
         "auth": os.environ.get("THROTTLE_AUTH", "20/min"),
+        "lab": os.environ.get("THROTTLE_LAB", "20/hour"),
     },
 }
 API_MAX_JSON_BYTES = 256 * 1024

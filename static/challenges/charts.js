@@ -24,6 +24,28 @@ export function historyColumns(history, logScale) {
   return [epochs, ...columns];
 }
 
+// A log axis over many decades: ticks, grid lines and labels on powers of ten only (uPlot
+// would otherwise draw the 2..9 of every decade, a wall of lines), labelled 0.01 or 1e-5.
+function decades(_chart, ticks) {
+  return ticks.map((t) => (t > 0 && Math.abs(Math.log10(t) - Math.round(Math.log10(t))) < 1e-9
+    ? t : null));
+}
+
+function decadeLabel(tick) {
+  if (tick == null) return "";
+  const exponent = Math.round(Math.log10(tick));
+  return exponent >= -2 && exponent <= 3 ? String(Number(tick.toPrecision(1))) : `1e${exponent}`;
+}
+
+/** uPlot axis options for a log-scaled loss axis. */
+export const logAxis = {
+  size: 60,
+  filter: decades,
+  grid: { filter: decades },
+  ticks: { filter: decades },
+  values: (_chart, ticks) => ticks.map(decadeLabel),
+};
+
 function chartOptions(width, logScale) {
   return {
     width,
@@ -35,7 +57,9 @@ function chartOptions(width, logScale) {
     },
     axes: [
       { label: "epoch" },
-      { label: "loss", size: 70, values: (_chart, ticks) => ticks.map((t) => formatLoss(t)) },
+      logScale
+        ? { label: "loss", ...logAxis }
+        : { label: "loss", size: 70, values: (_chart, ticks) => ticks.map((t) => formatLoss(t)) },
     ],
     series: [
       { label: "epoch" },

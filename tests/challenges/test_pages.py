@@ -106,7 +106,7 @@ def test_a_shared_or_closed_run_shows_its_spec_to_everyone():
     assert "Fork this config" in page and "0.8765" in page
 
 
-def test_a_live_run_page_carries_its_history_and_polls_the_api():
+def test_a_live_run_page_carries_its_history_and_its_stream():
     challenge, owner = make_challenge(slug="live"), make_user()
     run = make_run(challenge, owner, status=RunStatus.RUNNING, val_score=None, attempt=1)
     run.history_chunks.create(
@@ -118,7 +118,8 @@ def test_a_live_run_page_carries_its_history_and_polls_the_api():
         ],
     )
     page = client_for(owner).get(f"/runs/{run.pk}/").content.decode()
-    assert 'data-live="1"' in page and f'data-api-url="/api/runs/{run.pk}/"' in page
+    assert 'data-live="1"' in page and f'data-ws-url="/ws/runs/{run.pk}/"' in page
+    assert f'data-api-url="/api/runs/{run.pk}/"' in page  # the fallback, if sockets keep failing
     assert '"train_loss": 0.8' in page and '"val_loss": null' in page
     assert "vendor/uplot/uPlot.iife.min.js" in page and "challenges/run.js" in page
     assert "Cancel run" in page
@@ -255,3 +256,14 @@ def test_a_closed_challenge_refuses_submissions_on_the_page():
     assert response.status_code == 403
     assert "is closed" in response.content.decode()
     assert not Run.objects.exists()
+
+
+def test_the_challenge_page_carries_its_live_stream_and_an_empty_board_for_it_to_fill():
+    make_challenge(slug="race-page")
+    user = make_user("ada")
+    page = client_for(user).get("/challenges/race-page/").content.decode()
+    assert 'data-ws-url="/ws/challenges/race-page/"' in page and 'data-viewer="ada"' in page
+    assert "challenges/challenge.js" in page and "vendor/uplot/uPlot.iife.min.js" in page
+    assert '<table class="leaderboard" hidden>' in page  # present, for live rows to fill
+    assert 'id="race-chart"' in page and "data-race-runs" in page and "data-online" in page
+    assert 'data-viewer=""' in client_for().get("/challenges/race-page/").content.decode()

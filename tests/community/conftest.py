@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-import redis
-from django.conf import settings
 from rest_framework.test import APIClient
 
 from community.models import Category, User
@@ -16,20 +12,6 @@ from community.services.threads import thread_create
 PASSWORD = "gradient-descent-42"
 
 
-@pytest.fixture(autouse=True)
-def clean_cache() -> Iterator[None]:
-    """Forget throttle and log-in counters between tests (only this session's keys)."""
-
-    def clear() -> None:
-        client = redis.Redis.from_url(settings.REDIS_URL)
-        keys = list(client.scan_iter(match=f"{settings.CACHES['default']['KEY_PREFIX']}:*"))
-        if keys:
-            client.delete(*keys)
-        client.close()
-
-    clear()
-    yield
-    clear()
 
 
 def make_user(username: str, **extra) -> User:

@@ -1,0 +1,58 @@
+r"""Render lesson Markdown with TeX formulas left intact for KaTeX in the browser.
+
+Markdown would mangle TeX: `\{` is a Markdown escape, `w_i ... x_i` becomes emphasis, `*` a
+list. So `$$...$$` and `$...$` spans are lifted out before rendering (replaced by inert
+placeholders), the rest goes through the board's Markdown renderer and allow-list
+(`community.markdown`, relative links kept), and the spans come back HTML-escaped, `$` delimiters
+and all. KaTeX's auto-render then typesets them on the page; without it they read as TeX.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from html import escape
+
+import nh3
+
+from community.markdown import (
+    ALLOWED_ATTRIBUTES,
+    ALLOWED_CLASSES,
+    ALLOWED_TAGS,
+    URL_SCHEMES,
+    _renderer,
+)
+
+# Display math first, then inline math that does not span a blank line or start with a space
+# (so "it costs $5 and $6" stays prose).
+MATH = re.compile(r"\$\$(?:.|\n)+?\$\$|\$(?!\s)[^$\n]+?(?<!\s)\$")
+# Code spans and fences are Markdown's, not TeX: keep a `$` inside them as it is.
+CODE = re.compile(r"```.*?```|`[^`\n]*`", re.DOTALL)
+
+
+def render_lesson(text: str) -> str:
+    """Render a lesson to sanitised HTML whose `$...$`/`$$...$$` spans are untouched TeX."""
+    token = secrets.token_hex(8)
+    spans: list[str] = []
+
+    def lift(match: re.Match[str]) -> str:
+        spans.append(match.group(0))
+        return f"MATH{token}X{len(spans) - 1}X"
+
+    def lift_outside_code(source: str) -> str:
+        pieces, last = [], 0
+        for code in CODE.finditer(source):
+            pieces.append(MATH.sub(lift, source[last:code.start()]))
+            pieces.append(code.group(0))
+            last = code.end()
+        pieces.append(MATH.sub(lift, source[last:]))
+        return "".join(pieces)
+
+    # Staff write lessons, so links to the site's own pages (/glossary/) are kept; otherwise
+    # the board's allow-list applies unchanged.
+    html = nh3.clean(_renderer().render(lift_outside_code(text)), tags=ALLOWED_TAGS,
+                     attributes=ALLOWED_ATTRIBUTES, url_schemes=URL_SCHEMES,
+                     url_relative="pass_through", link_rel="nofollow noopener",
+                     allowed_classes=ALLOWED_CLASSES, strip_comments=True)
+    return re.sub(rf"MATH{token}X(\d+)X", lambda m: escape(spans[int(m.group(1))], quote=False),
+                  html)

@@ -1,0 +1,80 @@
+"""Lab reads: a lab's three runs and a plain-words account of what happened to each."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.db.models import QuerySet
+
+from challenges.models import FINAL_STATUSES, Run, RunStatus
+from challenges.selectors.runs import runs_visible_to
+
+
+def lab_runs(*, group: uuid.UUID, viewer: Any) -> QuerySet[Run]:
+    """Return a lab's runs that `viewer` may see, lowest learning rate first."""
+    return runs_visible_to(viewer).filter(lab_group=group).order_by("id")
+
+
+def _rate(run: Run) -> float:
+    return float(run.spec["optimizer"]["learning_rate"])
+
+
+def lab_explain(runs: list[Run]) -> dict[str, Any]:
+    """Explain a lab from its runs' statuses, losses and the engine's diagnoses.
+
+    Returns {"done": bool, "lines": [str], "best": run id or None}: one line per run, then a
+    verdict once every run has ended.
+    """
+    runs = sorted(runs, key=_rate)
+    lines = []
+    for run in runs:
+        rate = f"learning rate {_rate(run):g}"
+        if run.status == RunStatus.DIVERGED:
+            lines.append(f"At {rate} the run diverged: the loss became NaN or infinite, the "
+                         "gradients exploded. " + _messages(run))
+        elif run.status == RunStatus.SUCCEEDED:
+            loss = "" if run.val_loss is None else f" with validation loss {run.val_loss:.4g}"
+            score = ("" if run.val_score is None
+                     else f" and validation {run.challenge.metric} {run.val_score:.4g}")
+            lines.append(f"At {rate} training finished{loss}{score}. " + _messages(run))
+        elif run.status in FINAL_STATUSES:
+            lines.append(f"At {rate} the run ended {run.get_status_display().lower()}"
+                         f"{': ' + run.error if run.error else '.'}")
+        else:
+            lines.append(f"At {rate} the run is {run.get_status_display().lower()} "
+                         f"(epoch {run.epochs_done}).")
+    done = bool(runs) and all(run.status in FINAL_STATUSES for run in runs)
+    best = None
+    if done:
+        finished = [r for r in runs if r.status == RunStatus.SUCCEEDED and r.val_loss is not None]
+        if finished:
+            best_run = min(finished, key=lambda r: r.val_loss)
+            best = best_run.pk
+            lines.append(f"Verdict: learning rate {_rate(best_run):g} reached the lowest "
+                         "validation loss." + _verdict_tail(runs, best_run))
+        else:
+            lines.append("Verdict: no rate trained to the end. Start the lab again from a "
+                         "learning rate 10× lower.")
+    return {"done": done, "lines": [line.strip() for line in lines], "best": best}
+
+
+def _messages(run: Run) -> str:
+    found = [d.get("message", "") for d in run.diagnoses or [] if d.get("code") != "diverged"]
+    if run.status == RunStatus.DIVERGED:
+        found = [d.get("message", "") for d in run.diagnoses or []] or [run.error]
+    return " ".join(m for m in found if m) or ("The engine found nothing wrong."
+                                               if run.status == RunStatus.SUCCEEDED else "")
+
+
+def _verdict_tail(runs: list[Run], best: Run) -> str:
+    higher = [r for r in runs if _rate(r) > _rate(best)]
+    lower = [r for r in runs if _rate(r) < _rate(best)]
+    tail = ""
+    if any(r.status == RunStatus.DIVERGED for r in higher):
+        tail += " Larger steps overshot and exploded."
+    elif higher:
+        tail += " Larger steps were less precise near the bottom."
+    if lower:
+        tail += " Smaller steps moved too slowly to get as far in the same epochs."
+    return tail

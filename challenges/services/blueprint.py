@@ -1,0 +1,171 @@
+"""Blueprint writes: answer a node's quiz, and clear nodes when a run or a quiz completes them.
+
+Clearing is not stored: it follows from runs and quiz attempts (selectors.blueprint). What these
+services add is the moment it happens: a "node.cleared" notification, pushed live to the
+builder's header bell and blueprint page after the transaction commits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+
+from challenges.models import BlueprintNode, QuizAttempt, Run, RunStatus
+from challenges.selectors.blueprint import (
+    CLEARED,
+    LOCKED,
+    NodeState,
+    blueprint_states,
+    meets_threshold,
+    node_with_quiz,
+)
+from community.models import Notification
+from community.services.notifications import notification_create
+
+NODE_CLEARED = "node.cleared"
+NODE_THRESHOLD_MET = "node.threshold_met"
+
+
+class NodeLocked(Exception):
+    """The node's prerequisites are not all cleared yet."""
+
+
+class QuizInvalid(Exception):
+    """The answers do not fit the quiz; `errors` maps question keys (or "answers") to messages."""
+
+    def __init__(self, errors: dict[str, list[str]]):
+        super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class QuestionResult:
+    key: str
+    correct: bool
+    chosen: str
+    correct_choice: str
+    explanation: str
+
+
+@dataclass(frozen=True)
+class QuizResult:
+    """What a quiz submission got right, with the explanations, and whether it cleared the node."""
+
+    attempt: QuizAttempt
+    results: list[QuestionResult]
+    node_cleared: bool
+
+    @property
+    def all_correct(self) -> bool:
+        return self.attempt.all_correct
+
+
+def _check_answers(node: BlueprintNode, answers: Any) -> dict[str, str]:
+    if not isinstance(answers, dict):
+        raise QuizInvalid({"answers": ["send an object: {question_key: choice_key}"]})
+    questions = {q.key: q for q in node.questions.all()}
+    errors: dict[str, list[str]] = {}
+    for key, choice in answers.items():
+        question = questions.get(key)
+        if question is None:
+            errors[str(key)] = [f"node '{node.slug}' has no question '{key}'; its questions "
+                                f"are {', '.join(sorted(questions))}"]
+        elif not isinstance(choice, str) or choice not in {c.key for c in question.choices.all()}:
+            keys = ", ".join(c.key for c in question.choices.all())
+            errors[str(key)] = [f"'{choice}' is not a choice of question '{key}'; pick one of "
+                                f"{keys}"]
+    for key in questions:
+        if key not in answers:
+            errors[key] = ["answer every question: this one is missing"]
+    if errors:
+        raise QuizInvalid(errors)
+    return answers
+
+
+def _state_of(states: list[NodeState], node_id: int) -> NodeState:
+    return next(s for s in states if s.node.pk == node_id)
+
+
+@transaction.atomic
+def quiz_answer(*, user: Any, node: BlueprintNode, answers: Any) -> QuizResult:
+    """Record an attempt at `node`'s quiz and say which answers were right, with explanations.
+
+    Raises `NodeLocked` before the prerequisites are cleared and `QuizInvalid` for unknown
+    questions or choices, or a missing answer. An attempt that completes the node (threshold
+    already met) notifies the builder that the node is cleared.
+    """
+    node = node_with_quiz(node)
+    before = _state_of(blueprint_states(user=user), node.pk)
+    if before.state == LOCKED:
+        raise NodeLocked(f"“{node.title}” is locked: {' '.join(before.needs)}")
+    answers = _check_answers(node, answers)
+    results = []
+    for question in node.questions.all():
+        correct_key = next((c.key for c in question.choices.all() if c.correct), "")
+        results.append(QuestionResult(
+            key=question.key, correct=answers[question.key] == correct_key,
+            chosen=answers[question.key], correct_choice=correct_key,
+            explanation=question.explanation,
+        ))
+    attempt = QuizAttempt.objects.create(user=user, node=node, answers=answers,
+                                         all_correct=all(r.correct for r in results))
+    cleared = []
+    if attempt.all_correct and before.state != CLEARED:
+        cleared = _announce(user=user, before=None, after=blueprint_states(user=user),
+                            before_states={node.pk: before})
+    return QuizResult(attempt=attempt, results=results, node_cleared=node.pk in cleared)
+
+
+def blueprint_after_run(run: Run) -> list[int]:
+    """Announce the nodes `run` cleared (and a threshold met with the quiz still to answer).
+
+    Call after a run has succeeded (the worker does, after `run_finish`). Returns the ids of the
+    nodes that became cleared; a run that changes nothing announces nothing, so calling it
+    twice for the same run is harmless.
+    """
+    if (run.status != RunStatus.SUCCEEDED or run.lab_group is not None
+            or run.disqualified_reason or run.test_score is None):
+        return []
+    node = BlueprintNode.objects.filter(challenge_id=run.challenge_id).first()
+    if node is None or not meets_threshold(run.challenge, run.test_score):
+        return []
+    with transaction.atomic():
+        before = blueprint_states(user=run.owner, exclude_run_id=run.pk)
+        after = blueprint_states(user=run.owner)
+        cleared = _announce(user=run.owner, before=before, after=after)
+        was, now = _state_of(before, node.pk), _state_of(after, node.pk)
+        if now.state != CLEARED and not was.threshold_met and now.threshold_met:
+            todo = ("answer its quiz to clear it" if now.state != LOCKED
+                    else "clear its prerequisites, then answer its quiz")
+            notification_create(
+                recipient=run.owner, kind=NODE_THRESHOLD_MET,
+                text=f"Run {run.pk} met the threshold of “{node.title}”: {todo}.",
+                url=f"/blueprint/{node.slug}/",
+            )
+    return cleared
+
+
+def _announce(*, user: Any, after: list[NodeState], before: list[NodeState] | None = None,
+              before_states: dict[int, NodeState] | None = None) -> list[int]:
+    """Notify `user` of each node cleared between `before` and `after`; return their ids."""
+    previous = {s.node.pk: s for s in before} if before is not None else dict(before_states or {})
+    cleared = []
+    for state in after:
+        was = previous.get(state.node.pk)
+        if state.state != CLEARED or was is None or was.state == CLEARED:
+            continue
+        url = f"/blueprint/{state.slug}/"
+        # Once per builder and node: a run finished twice (a redelivered task) or a quiz
+        # answered again announces nothing new.
+        if Notification.objects.filter(recipient=user, kind=NODE_CLEARED, url=url).exists():
+            continue
+        cleared.append(state.node.pk)
+        opened = [s.node.title for s in after
+                  if state.slug in s.prerequisites and s.state != LOCKED]
+        text = f"You cleared “{state.node.title}”."
+        if opened:
+            text += " Now open: " + ", ".join(f"“{title}”" for title in opened) + "."
+        notification_create(recipient=user, kind=NODE_CLEARED, text=text, url=url)
+    return cleared

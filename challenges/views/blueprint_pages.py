@@ -1,0 +1,219 @@
+"""Blueprint pages: the map, a node's lesson and quiz, the lab, the glossary and the FAQ."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from challenges.glossary import FAQ, GLOSSARY
+from challenges.lessons import render_lesson
+from challenges.models import BlueprintNode
+from challenges.selectors.blueprint import NodeState, blueprint_nodes, blueprint_states
+from challenges.selectors.lab import lab_explain, lab_runs
+from challenges.selectors.runs import run_history
+from challenges.services.blueprint import NodeLocked, QuizInvalid, quiz_answer
+from challenges.services.lab import LAB_LABELS, LabBusy, lab_submit
+from challenges.services.submissions import ChallengeNotOpen, SubmissionRejected
+from challenges.views.access import challenge_or_404
+
+# The map: one row per prerequisite depth, nodes side by side in map order.
+NODE_WIDTH, NODE_HEIGHT, GAP_X, GAP_Y, MARGIN = 210, 84, 30, 56, 20
+
+
+def map_layout(states: list[NodeState]) -> dict[str, Any]:
+    """Place nodes in rows by prerequisite depth; return boxes, edges and the SVG's size."""
+    rows: dict[int, list[NodeState]] = {}
+    for state in states:
+        rows.setdefault(state.depth, []).append(state)
+    widest = max((len(row) for row in rows.values()), default=1)
+    width = 2 * MARGIN + widest * NODE_WIDTH + (widest - 1) * GAP_X
+    boxes, where = [], {}
+    for depth in sorted(rows):
+        row = rows[depth]
+        row_width = len(row) * NODE_WIDTH + (len(row) - 1) * GAP_X
+        for index, state in enumerate(row):
+            x = (width - row_width) / 2 + index * (NODE_WIDTH + GAP_X)
+            y = MARGIN + depth * (NODE_HEIGHT + GAP_Y)
+            where[state.slug] = (x, y)
+            boxes.append({"state": state, "x": x, "y": y,
+                          "title": _shorten(state.node.title, 28)})
+    edges = []
+    for state in states:
+        x2, y2 = where[state.slug]
+        for slug in state.prerequisites:
+            x1, y1 = where[slug]
+            start = (x1 + NODE_WIDTH / 2, y1 + NODE_HEIGHT)
+            end = (x2 + NODE_WIDTH / 2, y2)
+            middle = (start[1] + end[1]) / 2
+            edges.append({
+                "path": f"M{start[0]:.0f},{start[1]:.0f} C{start[0]:.0f},{middle:.0f} "
+                        f"{end[0]:.0f},{middle:.0f} {end[0]:.0f},{end[1] - 4:.0f}",
+                "to": state.slug, "source": slug,
+            })
+    height = 2 * MARGIN + (max(rows, default=0) + 1) * (NODE_HEIGHT + GAP_Y) - GAP_Y
+    return {"boxes": boxes, "edges": edges, "width": width, "height": height,
+            "node_width": NODE_WIDTH, "node_height": NODE_HEIGHT}
+
+
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def blueprint_page(request: HttpRequest) -> HttpResponse:
+    """Show the learning path as a map, with the visitor's state of every node."""
+    states = blueprint_states(user=request.user)
+    return render(request, "challenges/blueprint.html", {
+        "states": states, "map": map_layout(states),
+        "cleared": sum(1 for s in states if s.state == "cleared"),
+    })
+
+
+def _visible_node(slug: str) -> BlueprintNode:
+    node = (blueprint_nodes().filter(challenge__slug=slug)
+            .prefetch_related("questions__choices").first())
+    if node is None:
+        raise Http404(f"no blueprint node '{slug}'")
+    return node
+
+
+def _lesson_context(request: HttpRequest, node: BlueprintNode) -> dict[str, Any]:
+    states = blueprint_states(user=request.user)
+    state = next(s for s in states if s.node.pk == node.pk)
+    questions = [
+        {"key": q.key, "html": render_lesson(q.text),
+         "choices": [{"key": c.key, "text": c.text} for c in q.choices.all()]}
+        for q in node.questions.all()
+    ]
+    unlocks = [s for s in states if node.challenge.slug in s.prerequisites]
+    return {
+        "node": node, "state": state, "challenge": node.challenge,
+        "lesson_html": render_lesson(node.challenge.lesson),
+        "questions": questions, "unlocks": unlocks,
+        "snippet_json": json.dumps(node.snippet, indent=2) if node.snippet else "",
+        "careless_json": (json.dumps(node.careless_snippet, indent=2)
+                          if node.careless_snippet else ""),
+        "careless_why_html": render_lesson(node.careless_why) if node.careless_why else "",
+        "results": None, "quiz_errors": {},
+        "accepts_submissions": node.challenge.accepts_submissions(),
+    }
+
+
+def lesson_page(request: HttpRequest, slug: str) -> HttpResponse:
+    """Show a node's lesson, its snippet ('Try it'), the lab launcher and the quiz."""
+    node = _visible_node(slug)
+    return render(request, "challenges/lesson.html", _lesson_context(request, node))
+
+
+@login_required
+@require_POST
+def quiz_view(request: HttpRequest, slug: str) -> HttpResponse:
+    """Answer the quiz from the lesson page; show the lesson again with the explanations."""
+    node = _visible_node(slug)
+    answers = {key[len("q-"):]: value for key, value in request.POST.items()
+               if key.startswith("q-")}
+    status = 200
+    result, errors = None, {}
+    try:
+        result = quiz_answer(user=request.user, node=node, answers=answers)
+    except NodeLocked as exc:
+        errors, status = {"answers": [str(exc)]}, 403
+    except QuizInvalid as exc:
+        errors, status = exc.errors, 400
+    context = _lesson_context(request, node)
+    context["quiz_errors"] = errors
+    if result is not None:
+        by_key = {r.key: r for r in result.results}
+        for question in context["questions"]:
+            outcome = by_key[question["key"]]
+            question["result"] = outcome
+            question["explanation_html"] = render_lesson(outcome.explanation)
+        context["results"] = result
+    return render(request, "challenges/lesson.html", context, status=status)
+
+
+class LabForm(forms.Form):
+    spec = forms.CharField(widget=forms.Textarea(attrs={"class": "code", "rows": 12}),
+                           strip=False)
+
+    def clean_spec(self) -> Any:
+        try:
+            return json.loads(self.cleaned_data["spec"])
+        except json.JSONDecodeError as exc:
+            raise forms.ValidationError(
+                f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
+            ) from exc
+
+
+@login_required
+def lab_start_view(request: HttpRequest, slug: str) -> HttpResponse:
+    """Start a lab from a spec (GET: the form, prefilled with the starter spec)."""
+    challenge = challenge_or_404(slug, request.user)
+    problem, status = "", 200
+    if request.method == "POST":
+        form = LabForm(request.POST)
+        if form.is_valid():
+            try:
+                runs = lab_submit(user=request.user, challenge=challenge,
+                                  spec=form.cleaned_data["spec"])
+            except SubmissionRejected as exc:
+                problem = "; ".join(f"{k}: {' '.join(v)}" for k, v in sorted(exc.errors.items()))
+                status = 400
+            except ChallengeNotOpen as exc:
+                problem, status = str(exc), 403
+            except LabBusy as exc:
+                problem, status = str(exc), 429
+            else:
+                return redirect("lab-page", group=runs[0].lab_group)
+        else:
+            status = 400
+    else:
+        form = LabForm(initial={"spec": json.dumps(challenge.starter_spec, indent=2)})
+    return render(request, "challenges/lab_start.html",
+                  {"challenge": challenge, "form": form, "problem": problem}, status=status)
+
+
+def lab_page(request: HttpRequest, group: uuid.UUID) -> HttpResponse:
+    """Show a lab's three runs on one live chart, with what happened to each."""
+    runs = list(lab_runs(group=group, viewer=request.user))
+    if not runs:
+        raise Http404("no such lab")
+    rates = sorted(float(run.spec["optimizer"]["learning_rate"]) for run in runs)
+    labelled = []
+    for run in sorted(runs, key=lambda r: float(r.spec["optimizer"]["learning_rate"])):
+        rate = float(run.spec["optimizer"]["learning_rate"])
+        factor = rate / rates[len(rates) // 2] if rates[len(rates) // 2] else 1.0
+        label = LAB_LABELS.get(round(factor, 6), f"×{factor:g}")
+        labelled.append({"run": run, "rate": rate, "label": label,
+                         "history": run_history(run)})
+    challenge = runs[0].challenge
+    node = BlueprintNode.objects.filter(challenge=challenge).first()
+    return render(request, "challenges/lab.html", {
+        "group": group, "runs": labelled, "challenge": challenge, "node": node,
+        "explanation": lab_explain(runs),
+        "histories": [{"id": item["run"].pk, "label": f"{item['label']} ({item['rate']:g})",
+                       "status": item["run"].status, "history": item["history"]}
+                      for item in labelled],
+        "is_owner": request.user.is_authenticated and runs[0].owner_id == request.user.pk,
+        "spec_json": json.dumps(labelled[1]["run"].spec if len(labelled) > 1
+                                else labelled[0]["run"].spec, indent=2),
+    })
+
+
+def glossary_page(request: HttpRequest) -> HttpResponse:
+    """Show the glossary: each term with its formula, engine Python and a spec to try."""
+    entries = [dict(entry, html=render_lesson(entry["text"]),
+                    spec_json=json.dumps(entry["spec"], indent=2)) for entry in GLOSSARY]
+    return render(request, "challenges/glossary.html", {"entries": entries})
+
+
+def faq_page(request: HttpRequest) -> HttpResponse:
+    """Show the FAQ."""
+    entries = [dict(entry, html=render_lesson(entry["answer"])) for entry in FAQ]
+    return render(request, "challenges/faq.html", {"entries": entries})
