@@ -125,6 +125,7 @@ export function connectLive(path, hooks = {}) {
       pingTimer = window.setInterval(() => send({ type: "ping" }), PING_EVERY_MS);
     });
     current.addEventListener("message", (event) => {
+      if (closed || socket !== current) return;
       received = true;
       receive(event);
     });

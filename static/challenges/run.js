@@ -181,7 +181,7 @@ function onMessage(message) {
     showDiagnoses(message.diagnoses);
     // The status message is short; the snapshot has the rest (timestamps, the test score,
     // the attempt), and a final snapshot ends the stream.
-    live.resync();
+    if (live !== null) live.resync();
   }
 }
 
