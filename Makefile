@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench bench-engine install clean
+.PHONY: run test lint bench bench-engine bench-live install clean
 
 $(STAMP): requirements.lock pyproject.toml | node_modules/.installed
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,9 @@ bench: $(STAMP)
 
 bench-engine: $(STAMP)
 	$(PY) bench/engine.py
+
+bench-live: $(STAMP)
+	$(PY) -m bench.live
 
 clean:
 	rm -rf $(VENV) var

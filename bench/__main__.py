@@ -11,6 +11,7 @@ import sys
 BENCHMARKS = {
     "asgi": "bench.asgi_servers",
     "runs": "bench.runs",
+    "live": "bench.live",
 }
 
 
