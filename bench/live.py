@@ -9,8 +9,9 @@ the connection burst to settle, then submits R runs one after another and record
 
 - latency of every `run.progress`: receipt time − its `at` (when the flushed epoch ended in the
   worker; same machine, same clock), so it includes the flush's database commit;
-- loss: the epochs the worker published (one `run.progress` per history chunk it committed,
-  read back from the database) that the client never got; a run's last epoch must arrive;
+- loss: the `run.progress` epochs that a reference member of the group (on the channel layer
+  itself, not behind the ASGI server) received and the client did not, plus each run's last
+  epoch, which must always arrive;
 - order: a `run.progress` whose epoch is lower than the one before it (same run);
 - seq gaps: `leaderboard.update` seq numbers skipped after the snapshot's, up to the final seq.
 
@@ -254,14 +255,11 @@ class Stack:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _published_epochs(run_id: int) -> set[int]:
-    """The epochs the worker announced: the last epoch of each history chunk it committed."""
-    from challenges.models import Run, RunHistoryChunk
+def _final_epoch(run_id: int) -> int:
+    """The last epoch the run recorded (the race always announces it)."""
+    from challenges.models import Run
 
-    attempt = Run.objects.filter(pk=run_id).values_list("attempt", flat=True).get()
-    chunks = RunHistoryChunk.objects.filter(run_id=run_id, attempt=attempt)
-    return {first + len(records) - 1 for first, records in
-            chunks.values_list("first_epoch", "records")}
+    return Run.objects.filter(pk=run_id).values_list("epochs_done", flat=True).get()
 
 
 def _run_status(run_id: int) -> str:
@@ -321,6 +319,23 @@ async def measure_round(stack: Stack, layer: str, clients: int, args: argparse.N
         usage = resource.getrusage(resource.RUSAGE_SELF)
         return usage.ru_utime + usage.ru_stime
 
+    # A reference member of the challenge's group, straight on the channel layer (not through
+    # the ASGI server): what it receives is what the worker published to the race.
+    from channels.layers import get_channel_layer
+
+    layer_client = get_channel_layer()
+    reference = await layer_client.new_channel()
+    await layer_client.group_add(f"challenge.{slug}", reference)
+    published: dict[int, set[int]] = {}
+
+    async def listen() -> None:
+        while True:
+            message = await layer_client.receive(reference)
+            if message.get("type") == "run.progress":
+                published.setdefault(message["run"], set()).add(message["epoch"])
+
+    listener = asyncio.create_task(listen())
+
     log_offset = stack.log_size()
     cpu_started = (time.monotonic(), stack.cpu_seconds(), own_cpu())
     run_ids: list[int] = []
@@ -364,7 +379,14 @@ async def measure_round(stack: Stack, layer: str, clients: int, args: argparse.N
     result.server_cpu = (stack.cpu_seconds() - cpu_started[1]) / elapsed * 100
     result.client_cpu = (own_cpu() - cpu_started[2]) / elapsed * 100
 
-    published = {run_id: await sync_to_async(_published_epochs)(run_id) for run_id in run_ids}
+    listener.cancel()
+    await layer_client.group_discard(f"challenge.{slug}", reference)
+    for run_id in run_ids:
+        published.setdefault(run_id, set())
+        # The run's last epoch must reach everyone, whether or not the reference got it.
+        final_epoch = await sync_to_async(_final_epoch)(run_id)
+        if final_epoch:
+            published[run_id].add(final_epoch)
     result.published = sum(len(epochs) for epochs in published.values())
     latencies: list[float] = []
     for watcher in watchers:

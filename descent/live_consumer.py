@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import time
 from typing import Any
 
@@ -19,9 +20,25 @@ from django.core.serializers.json import DjangoJSONEncoder
 
 from descent.presence import REFRESH, member_for, presence_count, presence_leave, presence_touch
 
+log = logging.getLogger(__name__)
+
 MAX_INBOUND_BYTES = 1024
 RATE_PER_SECOND = 5.0
 RATE_BURST = 10.0
+PRESENCE_ANNOUNCE_EVERY = 1.0
+
+_announcing: dict[str, asyncio.Task] = {}
+
+
+async def _announce_later(layer: Any, group: str, room: str) -> None:
+    try:
+        await asyncio.sleep(PRESENCE_ANNOUNCE_EVERY)
+        await layer.group_send(group, {"type": "presence.update",
+                                       "online": await presence_count(room)})
+    except Exception:  # a missed count is corrected by the next one
+        log.warning("could not announce presence in %s", room, exc_info=True)
+    finally:
+        _announcing.pop(room, None)
 
 
 class LiveConsumer(AsyncJsonWebsocketConsumer):
@@ -42,7 +59,10 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             self.member = member_for(self.scope.get("user"), self.channel_name)
             await presence_touch(self.room, self.member)
             self.presence_task = asyncio.create_task(self._keep_present())
-            await self.announce_presence()
+            # The newcomer learns the count at once; the others within a second.
+            await self.send_json({"type": "presence.update",
+                                  "online": await presence_count(self.room)})
+            self.announce_presence()
 
     async def refuse(self, code: int) -> None:
         """Accept, then close with `code`: a client learns why (4404: no such thing to watch),
@@ -50,11 +70,17 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         await self.accept()
         await self.close(code=code)
 
-    async def announce_presence(self) -> None:
-        if self.group and self.room:
-            await self.channel_layer.group_send(
-                self.group, {"type": "presence.update", "online": await presence_count(self.room)}
-            )
+    def announce_presence(self) -> None:
+        """Tell the room its count, at most once a second per room from this process.
+
+        Announcing every connect and disconnect to everyone would cost N² frames when N
+        clients arrive together.
+        """
+        if not (self.group and self.room) or self.room in _announcing:
+            return
+        _announcing[self.room] = asyncio.create_task(
+            _announce_later(self.channel_layer, self.group, self.room)
+        )
 
     async def _keep_present(self) -> None:
         while True:
@@ -62,14 +88,21 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             await presence_touch(self.room, self.member)
 
     async def disconnect(self, code: int) -> None:
-        if getattr(self, "presence_task", None) is not None:
-            self.presence_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.presence_task
-            await presence_leave(self.room, self.member)
-            await self.announce_presence()
-        if self.group:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+        # Leave the group first and whatever happens next: a membership left behind would be
+        # addressed by every later group_send for a day.
+        try:
+            if self.group:
+                await self.channel_layer.group_discard(self.group, self.channel_name)
+        finally:
+            if getattr(self, "presence_task", None) is not None:
+                self.presence_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self.presence_task
+                try:
+                    await presence_leave(self.room, self.member)
+                    self.announce_presence()
+                except Exception:  # the member lapses by itself within its TTL
+                    log.warning("could not leave presence room %s", self.room, exc_info=True)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None,
                       **kwargs: Any) -> None:

@@ -26,7 +26,9 @@ def _client() -> aioredis.Redis:
     loop_id = id(asyncio.get_running_loop())
     client = _clients.get(loop_id)
     if client is None:
-        client = _clients[loop_id] = aioredis.Redis.from_url(settings.REDIS_URL)
+        client = _clients[loop_id] = aioredis.Redis.from_url(
+            settings.REDIS_URL, **settings.REDIS_ASYNC_POOL
+        )
     return client
 
 

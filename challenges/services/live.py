@@ -38,23 +38,27 @@ def leaderboard_seq(slug: str) -> int:
     return int(get_redis().get(seq_key(slug)) or 0)
 
 
-def publish_run_epochs(*, run_id: int, challenge_slug: str, user: str,
-                       records: list[dict[str, Any]], epochs: int, ranked: bool,
+def publish_run_epochs(*, run_id: int, records: list[dict[str, Any]], epochs: int,
                        epoch_ended_at: float = 0.0) -> None:
-    """Tell the run's watchers about the epochs just recorded, and the challenge the latest."""
+    """Tell the run's own watchers about the epochs just recorded (every flush, ≤ 10/s)."""
     if not records:
         return
     last = records[-1]
-    send = publisher().send
-    send(run_group(run_id), {
+    publisher().send(run_group(run_id), {
         "type": "run.epoch", "run": run_id, "epoch": last["epoch"], "epochs": epochs,
         "train_loss": last.get("train_loss"), "val_loss": last.get("val_loss"),
         "records": records, "at": epoch_ended_at,
     })
-    send(challenge_group(challenge_slug), {
-        "type": "run.progress", "run": run_id, "user": user, "epoch": last["epoch"],
-        "epochs": epochs, "train_loss": last.get("train_loss"),
-        "val_loss": last.get("val_loss"), "ranked": ranked, "at": epoch_ended_at,
+
+
+def publish_run_progress(*, run_id: int, challenge_slug: str, user: str,
+                         record: dict[str, Any], epochs: int, ranked: bool,
+                         epoch_ended_at: float = 0.0) -> None:
+    """Tell a challenge's watchers where a run is: its latest epoch and losses."""
+    publisher().send(challenge_group(challenge_slug), {
+        "type": "run.progress", "run": run_id, "user": user, "epoch": record["epoch"],
+        "epochs": epochs, "train_loss": record.get("train_loss"),
+        "val_loss": record.get("val_loss"), "ranked": ranked, "at": epoch_ended_at,
     })
 
 

@@ -208,11 +208,16 @@ def require_redis_url() -> str:
 # docs/performance.md); the default is the list-based RedisChannelLayer, which buffers per
 # channel with an expiry and a capacity, so a slow client loses only its own stale messages.
 CHANNEL_LAYER = os.environ.get("CHANNEL_LAYER", "redis")
+# redis-py 8 pools refuse (MaxConnectionsError) rather than wait past 100 connections, and
+# time reads out after 5 s, exactly as long as the layer's own BZPOPMIN waits: under a
+# thousand sockets both broke consumers. Room to grow, and reads that outlast the wait.
+REDIS_ASYNC_POOL = {"max_connections": 4096, "socket_timeout": 30, "socket_connect_timeout": 5}
+CHANNEL_LAYER_HOST = {"address": REDIS_URL or "redis://127.0.0.1:1/0", **REDIS_ASYNC_POOL}
 if CHANNEL_LAYER == "pubsub":
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL or "redis://127.0.0.1:1/0"], "prefix": "descent"},
+            "CONFIG": {"hosts": [CHANNEL_LAYER_HOST], "prefix": "descent"},
         }
     }
 else:
@@ -220,16 +225,16 @@ else:
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [REDIS_URL or "redis://127.0.0.1:1/0"],
+                "hosts": [CHANNEL_LAYER_HOST],
                 # A message waits at most this long for a consumer before it is dropped: a
                 # leaderboard update older than that is stale, and a snapshot replaces it.
                 "expiry": 10,
                 # Group membership outlives the longest WebSocket we expect (a day); consumers
                 # re-add themselves on every connect.
                 "group_expiry": 86400,
-                # Per-channel buffer. A slow client fills only its own channel; past this the
-                # layer drops its messages (seq tells the client to resync) instead of
-                # stalling the others.
+                # Per-channel buffer. In Redis a channel is per ASGI process (its consumers
+                # share one); past this, or past `expiry`, the layer drops that process's
+                # messages (seq tells its clients to resync) instead of stalling the others.
                 "capacity": 500,
                 "prefix": "descent",
             },

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from challenges.blueprint_world import BLUEPRINT_WORLD
-from challenges.demo_challenges import DEMO_CHALLENGES, DEMO_DEFAULTS
+from challenges.demo_challenges import DEMO_CHALLENGES, DEMO_DEFAULTS, DRAFT_CHALLENGE
 from challenges.models import BlueprintNode, Challenge, QuizAttempt, QuizChoice, QuizQuestion, Run
 from challenges.services.challenges import challenge_save
 from challenges.services.submissions import spec_check, utc_day
@@ -100,16 +100,18 @@ def seed_challenges() -> int:
     An existing challenge is left as it is: staff may have edited it in the admin, and a
     restart of `make run` must not undo that.
     """
+    wanted = [(fields, Challenge.Status.PUBLISHED) for fields in DEMO_CHALLENGES]
+    wanted.append((DRAFT_CHALLENGE, Challenge.Status.DRAFT))
     existing = set(
         Challenge.objects.filter(
-            slug__in=[fields["slug"] for fields in DEMO_CHALLENGES]
+            slug__in=[fields["slug"] for fields, _status in wanted]
         ).values_list("slug", flat=True)
     )
     created = 0
-    for fields in DEMO_CHALLENGES:
+    for fields, status in wanted:
         if fields["slug"] in existing:
             continue
-        challenge_save(Challenge(**DEMO_DEFAULTS, **fields, status=Challenge.Status.PUBLISHED))
+        challenge_save(Challenge(**DEMO_DEFAULTS, **fields, status=status))
         created += 1
     return created
 
