@@ -26,9 +26,15 @@ export function historyColumns(history, logScale) {
 
 // A log axis over many decades: ticks, grid lines and labels on powers of ten only (uPlot
 // would otherwise draw the 2..9 of every decade, a wall of lines), labelled 0.01 or 1e-5.
+// A diverged run spans dozens of decades (1e-2 to 1e31): then only every k-th decade is
+// kept, so that at most MAX_DECADES are labelled.
+const MAX_DECADES = 8;
+
 function decades(_chart, ticks) {
-  return ticks.map((t) => (t > 0 && Math.abs(Math.log10(t) - Math.round(Math.log10(t))) < 1e-9
-    ? t : null));
+  const isDecade = (t) => t > 0 && Math.abs(Math.log10(t) - Math.round(Math.log10(t))) < 1e-9;
+  const count = ticks.filter(isDecade).length;
+  const step = Math.max(1, Math.ceil(count / MAX_DECADES));
+  return ticks.map((t) => (isDecade(t) && Math.round(Math.log10(t)) % step === 0 ? t : null));
 }
 
 function decadeLabel(tick) {

@@ -2,7 +2,7 @@
 // Each run streams over /ws/runs/<id>/ (run.snapshot, run.epoch, run.status); when a run
 // ends the page re-fetches /api/labs/<id>/ for the statuses and the explanation.
 
-import { formatLoss } from "./charts.js";
+import { formatLoss, logAxis } from "./charts.js";
 import { connectLive } from "./live.js";
 
 const COLOURS = ["#3056d3", "#009e73", "#d55e00"];
@@ -41,9 +41,14 @@ function build() {
     height: 300,
     scales: { x: { time: false }, y: logScale ? { distr: 3, log: 10 } : { auto: true } },
     axes: [{ label: "epoch" },
-      { label: "validation loss", size: 70, values: (_c, ticks) => ticks.map(formatLoss) }],
+      logScale
+        ? { label: "validation loss", ...logAxis }
+        : { label: "validation loss", size: 70, values: (_c, ticks) => ticks.map(formatLoss) }],
     series: [{ label: "epoch" }, ...runs.map((run, i) => ({
       label: run.label, stroke: COLOURS[i % COLOURS.length], width: 2, spanGaps: false,
+      // A run that diverged in its first epochs is a point or two: draw them as dots.
+      points: { size: 9, fill: COLOURS[i % COLOURS.length],
+                show: (u, si) => u.data[si].filter((v) => v != null).length < 5 },
       value: (_c, v) => (v == null ? "–" : formatLoss(v)),
     }))],
     legend: { live: true },
