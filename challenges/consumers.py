@@ -1,7 +1,8 @@
 """Live WebSockets: a challenge's leaderboard race, and one run's stream (CONTRACT §4).
 
-Handlers are named for the event types (`leaderboard.update` → `leaderboard_update`); every
-database read goes through `database_sync_to_async`, so the event loop never blocks.
+Group events reach the sockets through the process's `GroupHub` (descent/fanout.py), encoded
+once for all local watchers; every database read goes through `database_sync_to_async`, so
+the event loop never blocks.
 """
 
 from __future__ import annotations
@@ -41,20 +42,17 @@ class ChallengeConsumer(LiveConsumer):
         await self.join()
         await self.send_snapshot()
 
+    has_snapshot = True
+
     async def send_snapshot(self) -> None:
         await self.send_json(
             await database_sync_to_async(challenge_snapshot)(self.challenge,
                                                              self.scope.get("user"))
         )
+        self.stream_open.set()
 
-    async def leaderboard_update(self, event: dict[str, Any]) -> None:
-        await self.send_json(event)
 
-    async def run_progress(self, event: dict[str, Any]) -> None:
-        await self.send_json(event)
 
-    async def run_finished(self, event: dict[str, Any]) -> None:
-        await self.send_json(event)
 
 
 @database_sync_to_async
@@ -78,12 +76,11 @@ class RunConsumer(LiveConsumer):
         await self.join()
         await self.send_snapshot()
 
+    has_snapshot = True
+
     async def send_snapshot(self) -> None:
         snapshot = await _run_snapshot(self.run_id, self.scope.get("user"))
         await self.send_json(snapshot)
+        self.stream_open.set()
 
-    async def run_epoch(self, event: dict[str, Any]) -> None:
-        await self.send_json(event)
 
-    async def run_status(self, event: dict[str, Any]) -> None:
-        await self.send_json(event)

@@ -2,8 +2,10 @@
 
 Clients need to send only `{"type": "ping"}` (and `{"type": "resync"}`): anything larger
 than MAX_INBOUND_BYTES closes the socket (1009), more than RATE_PER_SECOND messages a second
-(bursts to RATE_BURST) closes it (1008). Outbound messages go through each connection's own
-channel, so a slow or dead client fills only its own buffer and never delays the others.
+(bursts to RATE_BURST) closes it (1008). Group messages arrive through the process's
+`GroupHub` (descent/fanout.py), already encoded, into this connection's outbox; a writer task
+drains it, so a slow or dead client fills only its own outbox (OUTBOX_SIZE; past it messages
+are dropped, and the seq gap makes the client resync) and never delays the others.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.core.serializers.json import DjangoJSONEncoder
 
+from descent.fanout import hub
 from descent.presence import REFRESH, member_for, presence_count, presence_leave, presence_touch
 
 log = logging.getLogger(__name__)
@@ -26,6 +29,7 @@ MAX_INBOUND_BYTES = 1024
 RATE_PER_SECOND = 5.0
 RATE_BURST = 10.0
 PRESENCE_ANNOUNCE_EVERY = 1.0
+OUTBOX_SIZE = 500
 
 _announcing: dict[str, asyncio.Task] = {}
 
@@ -46,15 +50,24 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
 
     room: str | None = None
     group: str | None = None
+    # Consumers that send a snapshot on connect hold the stream back until it is out, so a
+    # client never sees an update before the state it updates.
+    has_snapshot: bool = False
 
     async def join(self) -> None:
         """Join the live group and, if any, the presence room; accept the socket."""
         self.tokens = RATE_BURST
         self.last_refill = time.monotonic()
         self.presence_task: asyncio.Task | None = None
-        if self.group:
-            await self.channel_layer.group_add(self.group, self.channel_name)
+        self.outbox: asyncio.Queue[str] = asyncio.Queue(OUTBOX_SIZE)
+        self.writer: asyncio.Task | None = None
+        self.stream_open = asyncio.Event()
+        if not self.has_snapshot:
+            self.stream_open.set()
         await self.accept()
+        if self.group:
+            self.writer = asyncio.create_task(self._write())
+            await hub().subscribe(self.group, self.deliver)
         if self.room:
             self.member = member_for(self.scope.get("user"), self.channel_name)
             await presence_touch(self.room, self.member)
@@ -63,6 +76,19 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json({"type": "presence.update",
                                   "online": await presence_count(self.room)})
             self.announce_presence()
+
+    def deliver(self, text: str) -> None:
+        """Queue an encoded group message for this client (called by the hub)."""
+        try:
+            self.outbox.put_nowait(text)
+        except asyncio.QueueFull:
+            self.dropped = getattr(self, "dropped", 0) + 1
+
+    async def _write(self) -> None:
+        await self.stream_open.wait()
+        while True:
+            text = await self.outbox.get()
+            await self.send(text_data=text)
 
     async def refuse(self, code: int) -> None:
         """Accept, then close with `code`: a client learns why (4404: no such thing to watch),
@@ -91,8 +117,9 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         # Leave the group first and whatever happens next: a membership left behind would be
         # addressed by every later group_send for a day.
         try:
-            if self.group:
-                await self.channel_layer.group_discard(self.group, self.channel_name)
+            if self.group and getattr(self, "writer", None) is not None:
+                self.writer.cancel()
+                await hub().unsubscribe(self.group, self.deliver)
         finally:
             if getattr(self, "presence_task", None) is not None:
                 self.presence_task.cancel()
@@ -131,9 +158,6 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
 
     async def send_snapshot(self) -> None:
         """Send the current state; subclasses override."""
-
-    async def presence_update(self, event: dict[str, Any]) -> None:
-        await self.send_json(event)
 
     @classmethod
     async def encode_json(cls, content: Any) -> str:
