@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import json
 import os
 import signal
+import socket
 import time
 
 import httpx
@@ -18,6 +21,7 @@ from websockets.sync.client import connect
 
 from challenges.models import Challenge, RunStatus
 from challenges.services.live import publish_leaderboard
+from descent.live import publisher
 from descent.presence import REFRESH, TTL, presence_count, presence_touch
 from tests.support import stack
 from tests.support.factories import blobs_spec, make_challenge, make_run, make_user
@@ -206,3 +210,51 @@ def test_a_client_on_server_b_sees_a_run_from_server_a_and_survives_b_dying():
     assert resync["type"] == "leaderboard.snapshot"
     assert resync["seq"] == snapshot["seq"] + 2  # both updates counted: no gap after resync
     assert {e["run"] for e in resync["entries"]} == {run_id, second}
+
+
+def _stalled_websocket(port: int, path: str) -> socket.socket:
+    """Open a WebSocket by hand and then never read: the slowest client there is."""
+    raw = socket.socket()
+    raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    raw.connect(("127.0.0.1", port))
+    raw.sendall(
+        f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+        f"Connection: Upgrade\r\nSec-WebSocket-Key: {base64.b64encode(os.urandom(16)).decode()}"
+        f"\r\nSec-WebSocket-Version: 13\r\nOrigin: http://127.0.0.1:{port}\r\n\r\n".encode()
+    )
+    assert raw.recv(12) == b"HTTP/1.1 101"
+    return raw
+
+
+def test_a_slow_client_loses_only_its_own_messages_and_never_delays_the_others():
+    make_challenge(slug="live-slow")
+    path = "/ws/challenges/live-slow/"
+    group = "challenge.live-slow"
+    entries = [{"rank": i, "user": f"builder{i}", "run": i, "score": 0.5, "padding": "x" * 150}
+               for i in range(100)]
+    size = len(json.dumps({"type": "leaderboard.update", "seq": 1, "entries": entries}))
+    count = 1500  # ~30 MB per client: far past any socket buffer and the outbox
+    with stack.asgi_server() as (_server, port):
+        stalled = _stalled_websocket(port, path)
+        try:
+            with ws(port, path) as fast:
+                start = receive_until(
+                    fast, lambda m: m["type"] == "leaderboard.snapshot")[-1]["seq"]
+                for seq in range(start + 1, start + count + 1):
+                    publisher().send(group, {"type": "leaderboard.update", "seq": seq,
+                                             "entries": entries})
+                seqs = [m["seq"] for m in receive_until(
+                    fast, lambda m: m["type"] == "leaderboard.update"
+                    and m["seq"] == start + count, timeout=120)
+                    if m["type"] == "leaderboard.update"]
+                assert seqs == list(range(start + 1, start + count + 1))  # all, in order
+            # Now read what the stalled client was sent: its outbox overflowed, so far less
+            # than everything (it would see the seq gap and resync).
+            stalled.settimeout(3)
+            received = 0
+            with contextlib.suppress(TimeoutError, OSError):
+                while chunk := stalled.recv(1 << 20):
+                    received += len(chunk)
+            assert received < count * size * 0.8
+        finally:
+            stalled.close()
