@@ -41,7 +41,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from descent.stack.redis_server import EmbeddedRedis, free_port  # noqa: E402
+from bench.environment import bench_environment  # noqa: E402
+from descent.stack.redis_server import free_port  # noqa: E402
 from descent.stack.supervisor import Supervisor  # noqa: E402
 
 BIN = Path(sys.executable).parent
@@ -488,19 +489,7 @@ def main(argv: list[str]) -> int:
         print(f"open-files limit {files} is too low for {max(counts)} clients", file=sys.stderr)
         return 2
 
-    bench_dir = ROOT / "var" / "bench"
-    bench_dir.mkdir(parents=True, exist_ok=True)
-    redis = None
-    if not os.environ.get("REDIS_URL"):
-        redis = EmbeddedRedis(bench_dir / "live-redis")
-        os.environ["REDIS_URL"] = redis.start()
-    if not os.environ.get("DATABASE_URL"):
-        for leftover in bench_dir.glob("live.sqlite3*"):
-            leftover.unlink()
-        os.environ["DATABASE_URL"] = f"sqlite:///{bench_dir / 'live.sqlite3'}"
-    os.environ["DJANGO_SETTINGS_MODULE"] = "descent.settings.local"
-    os.environ["DEBUG"] = "0"
-    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    redis = bench_environment("live")
     try:
         import django
 

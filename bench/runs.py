@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from descent.stack.redis_server import EmbeddedRedis  # noqa: E402
+from bench.environment import bench_environment  # noqa: E402
 from descent.stack.supervisor import Supervisor  # noqa: E402
 
 SPEC = {
@@ -44,19 +44,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--epochs", type=int, default=20)
     args = parser.parse_args(argv)
 
-    bench_dir = ROOT / "var" / "bench"
-    bench_dir.mkdir(parents=True, exist_ok=True)
-    redis = None
-    if not os.environ.get("REDIS_URL"):
-        redis = EmbeddedRedis(bench_dir / "redis")
-        os.environ["REDIS_URL"] = redis.start()
-    if not os.environ.get("DATABASE_URL"):
-        database = bench_dir / "runs.sqlite3"
-        for leftover in bench_dir.glob("runs.sqlite3*"):
-            leftover.unlink()
-        os.environ["DATABASE_URL"] = f"sqlite:///{database}"
-    os.environ["DJANGO_SETTINGS_MODULE"] = "descent.settings.local"
-    os.environ["DEBUG"] = "0"
+    redis = bench_environment("runs")
     supervisor = Supervisor(dict(os.environ))
     try:
         return _measure(args, supervisor)
