@@ -18,10 +18,11 @@ import time
 from typing import Any
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 
 from descent.fanout import hub
-from descent.presence import REFRESH, member_for, presence_count, presence_leave, presence_touch
+from descent.presence import member_for, presence_count, presence_leave, presence_touch
 
 log = logging.getLogger(__name__)
 
@@ -79,10 +80,10 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
 
     def deliver(self, text: str) -> None:
         """Queue an encoded group message for this client (called by the hub)."""
-        try:
+        # A full outbox means a client that stopped reading: its message is dropped, and the
+        # seq gap makes it resync when it catches up.
+        with contextlib.suppress(asyncio.QueueFull):
             self.outbox.put_nowait(text)
-        except asyncio.QueueFull:
-            self.dropped = getattr(self, "dropped", 0) + 1
 
     async def _write(self) -> None:
         await self.stream_open.wait()
@@ -110,7 +111,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
 
     async def _keep_present(self) -> None:
         while True:
-            await asyncio.sleep(REFRESH)
+            await asyncio.sleep(settings.PRESENCE_REFRESH_SECONDS)
             await presence_touch(self.room, self.member)
 
     async def disconnect(self, code: int) -> None:

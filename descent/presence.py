@@ -1,10 +1,10 @@
 """Who is online, across every ASGI process, right after crashes: expiring Redis entries.
 
 Each WebSocket connection keeps one member in a sorted set per room, scored by its expiry
-time, and refreshes it every REFRESH seconds. A process that dies stops refreshing and its
-members lapse after TTL seconds; nothing is a counter that could drift. The count is of
-distinct builders (a builder with three tabs open counts once; each anonymous connection
-counts as one).
+time, and refreshes it every PRESENCE_REFRESH_SECONDS (20). A process that dies stops
+refreshing and its members lapse after PRESENCE_TTL_SECONDS (60); nothing is a counter that
+could drift. The count is of distinct builders (a builder with three tabs open counts once;
+each anonymous connection counts as one).
 """
 
 from __future__ import annotations
@@ -13,9 +13,6 @@ import time
 
 import redis.asyncio as aioredis
 from django.conf import settings
-
-TTL = 60
-REFRESH = 20
 
 _clients: dict[int, aioredis.Redis] = {}
 
@@ -44,8 +41,8 @@ def member_for(user, channel_name: str) -> str:
 
 
 async def presence_touch(room: str, member: str) -> None:
-    """Mark `member` present in `room` for the next TTL seconds."""
-    await _client().zadd(_key(room), {member: time.time() + TTL})
+    """Mark `member` present in `room` for the next PRESENCE_TTL_SECONDS."""
+    await _client().zadd(_key(room), {member: time.time() + settings.PRESENCE_TTL_SECONDS})
 
 
 async def presence_leave(room: str, member: str) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import time
 
 from celery import shared_task
-from django.conf import settings
+
+from descent.redis import get_redis
 
 
 @shared_task(name="workers.tasks.echo")
@@ -17,10 +18,7 @@ def echo(value: str) -> str:
 @shared_task(name="workers.tasks.beat_heartbeat", ignore_result=True)
 def beat_heartbeat() -> None:
     """Record that the scheduler is alive, for /healthz and the operators."""
-    import redis
-
-    client = redis.Redis.from_url(settings.REDIS_URL)
-    client.set("descent:beat:last", str(time.time()), ex=300)
+    get_redis().set("descent:beat:last", str(time.time()), ex=300)
 
 
 @shared_task(name="workers.tasks.train_run", ignore_result=True)

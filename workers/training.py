@@ -12,7 +12,7 @@ import socket
 from billiard.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
-from challenges.models import Run, RunStatus
+from challenges.models import RunStatus
 from challenges.selectors.datasets import challenge_dataset
 from challenges.services.blueprint import blueprint_after_run
 from challenges.services.runs import (
@@ -89,7 +89,7 @@ def train_run(run_id: int) -> str:
     if memory_error:
         gc.collect()  # give back what the run held before touching the database
     finished = run_finish(recorder=recorder, outcome=outcome)
-    if finished and outcome.status == RunStatus.SUCCEEDED:
+    if finished is not None and finished.status == RunStatus.SUCCEEDED:
         # A run that meets its node's threshold may clear it (and tell the builder, live).
-        blueprint_after_run(Run.objects.select_related("challenge", "owner").get(pk=run.pk))
-    return outcome.status if finished else "superseded by a newer attempt"
+        blueprint_after_run(finished)
+    return outcome.status if finished is not None else "superseded by a newer attempt"

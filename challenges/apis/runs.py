@@ -23,6 +23,7 @@ from challenges.services.submissions import (
     run_submit,
 )
 from descent.api.exceptions import TooManyRequests
+from descent.api.pagination import CappedPageNumberPagination
 from descent.api.serializers import StrictInputSerializer
 
 
@@ -57,7 +58,7 @@ class SubmissionApi(APIView):
                              spec=serializer.validated_data["spec"],
                              note=serializer.validated_data["note"], forked_from=forked_from)
         except SubmissionRejected as exc:
-            raise ValidationError(_prefixed(exc.errors)) from exc
+            raise ValidationError(exc.errors) from exc
         except ChallengeNotOpen as exc:
             raise PermissionDenied(str(exc)) from exc
         except QuotaExceeded as exc:
@@ -68,11 +69,6 @@ class SubmissionApi(APIView):
         data = run_data(run, request.user)
         data["quota"] = quota_data(request, challenge)
         return Response(data, status=status.HTTP_201_CREATED)
-
-
-def _prefixed(errors: dict[str, list[str]]) -> dict[str, list[str]]:
-    """Return spec errors as given: their paths are the spec's own (`layers[2].units`)."""
-    return errors
 
 
 class RunDetailApi(APIView):
@@ -125,8 +121,6 @@ class MyRunsApi(APIView):
 
     @extend_schema(summary="The caller's runs on a challenge (paginated)", responses={200: dict})
     def get(self, request: Request, slug: str) -> Response:
-        from descent.api.pagination import CappedPageNumberPagination
-
         challenge = visible_challenge(slug, request)
         runs = Run.objects.filter(owner=request.user, challenge=challenge).select_related(
             "challenge", "owner"

@@ -20,13 +20,13 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from challenges.models import Run, RunHistoryChunk, RunStatus
+from challenges.services.cancellations import CancelWatch, cancel_announce, cancel_watch
 from challenges.services.live import (
     publish_leaderboard,
     publish_run_epochs,
     publish_run_progress,
     publish_run_status,
 )
-from descent.redis import get_redis
 
 # A recorder writes a history chunk at least this often, beats the heartbeat with it, and
 # then publishes it: a run's own watchers get at most ~10 messages a second, never an epoch
@@ -40,10 +40,6 @@ RACE_EVERY_SECONDS = 0.5
 
 def heartbeat_stale_after() -> dt.timedelta:
     return dt.timedelta(seconds=settings.RUN_HEARTBEAT_STALE_SECONDS)
-
-
-def _cancel_key(run_id: int) -> str:
-    return f"descent:run:{run_id}:cancel"
 
 
 def run_claim(*, run_id: int, worker_host: str, engine_version: str,
@@ -96,6 +92,7 @@ class RunRecorder:
     last_epoch_at: float = 0.0
     last_race_publish: float = 0.0
     race_epoch: int = 0
+    watch: CancelWatch = field(default_factory=cancel_watch)
 
     def on_epoch(self, record: dict[str, Any]) -> bool:
         # JSON (and PostgreSQL's jsonb) has no NaN or infinity: store those as null.
@@ -104,7 +101,7 @@ class RunRecorder:
         self.buffer.append(record)
         self.epochs_done = record["epoch"]
         self.last_record = record
-        if get_redis().exists(_cancel_key(self.run_id)):
+        if self.watch.requested(self.run_id):
             self.stopped_because = "cancelled"
             self.flush()
             return False
@@ -128,16 +125,19 @@ class RunRecorder:
         records, self.buffer = self.buffer, []
         self.last_flush = time.monotonic()
         last = self.last_record or {}
+        progress = {
+            "heartbeat_at": timezone.now(), "epochs_done": self.epochs_done,
+            "train_loss": _finite(last.get("train_loss")),
+            "val_loss": _finite(last.get("val_loss")),
+        }
+        ours = Run.objects.filter(pk=self.run_id, attempt=self.attempt, status=RunStatus.RUNNING)
         with transaction.atomic():
-            ours = Run.objects.filter(
-                pk=self.run_id, attempt=self.attempt, status=RunStatus.RUNNING
-            ).update(
-                heartbeat_at=timezone.now(), epochs_done=self.epochs_done,
-                train_loss=_finite(last.get("train_loss")), val_loss=_finite(last.get("val_loss")),
-            )
-            if not ours:
-                self.stopped_because = self.stopped_because or "superseded"
-                return False
+            # One query on the usual path; only when it matches nothing do we ask why.
+            if not ours.filter(cancel_requested=False).update(**progress):
+                if not ours.update(**progress):
+                    self.stopped_because = self.stopped_because or "superseded"
+                    return False
+                self.stopped_because = "cancelled"  # asked before this process listened
             if records:
                 RunHistoryChunk.objects.create(run_id=self.run_id, attempt=self.attempt,
                                                first_epoch=records[0]["epoch"], records=records)
@@ -146,11 +146,7 @@ class RunRecorder:
                            epoch_ended_at=self.last_epoch_at)
         if records and time.monotonic() - self.last_race_publish >= RACE_EVERY_SECONDS:
             self.publish_race()
-        cancelled = Run.objects.filter(pk=self.run_id, cancel_requested=True).exists()
-        if cancelled:
-            self.stopped_because = "cancelled"
-            return False
-        return True
+        return self.stopped_because != "cancelled"
 
 
 @dataclass(frozen=True)
@@ -177,13 +173,13 @@ def _finite(value: Any) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def run_finish(*, recorder: RunRecorder, outcome: RunOutcome) -> bool:
-    """Record the attempt's last epochs and its end; return False if the run was not ours.
+def run_finish(*, recorder: RunRecorder, outcome: RunOutcome) -> Run | None:
+    """Record the attempt's last epochs and its end; return the run, or None if not ours.
 
     Only the attempt that holds the run can finish it, and only once.
     """
     if recorder.buffer and not recorder.flush() and recorder.stopped_because == "superseded":
-        return False
+        return None
     recorder.publish_race()  # the last epoch always reaches the race, before the status
     last = recorder.last_record or {}
     finished = Run.objects.filter(
@@ -194,12 +190,12 @@ def run_finish(*, recorder: RunRecorder, outcome: RunOutcome) -> bool:
         diagnoses=outcome.diagnoses, error=outcome.error, epochs_done=recorder.epochs_done,
         train_loss=_finite(last.get("train_loss")), val_loss=_finite(last.get("val_loss")),
     )
-    get_redis().delete(_cancel_key(recorder.run_id))
-    if finished:
-        run = Run.objects.select_related("challenge", "owner").get(pk=recorder.run_id)
-        notify_run_finished(run)
-        publish_run_status(run)
-    return bool(finished)
+    if not finished:
+        return None
+    run = Run.objects.select_related("challenge", "owner").get(pk=recorder.run_id)
+    notify_run_finished(run)
+    publish_run_status(run)
+    return run
 
 
 def notify_run_finished(run: Run) -> None:
@@ -225,14 +221,14 @@ def run_cancel(*, run: Run) -> Run:
         run.refresh_from_db()
         publish_run_status(run)
     if Run.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(cancel_requested=True):
-        # The worker checks this key after every epoch; the database flag is the fallback
-        # it reads at every flush.
-        get_redis().set(_cancel_key(run.pk), "1", ex=86400)
+        # The worker hears this before its next epoch ends; the flag covers a worker that was
+        # not listening yet (it reads it at its next flush, within 0.1 s).
+        transaction.on_commit(lambda: cancel_announce(run.pk))
     run.refresh_from_db()
     return run
 
 
-def run_mark_cancelled(*, recorder: RunRecorder) -> bool:
+def run_mark_cancelled(*, recorder: RunRecorder) -> Run | None:
     """End an attempt that stopped because of a cancel request."""
     return run_finish(
         recorder=recorder,

@@ -204,6 +204,10 @@ def require_redis_url() -> str:
     return REDIS_URL
 
 
+# Presence ("ONLINE n"): each connection refreshes an entry that lapses unless refreshed.
+PRESENCE_TTL_SECONDS = int(os.environ.get("PRESENCE_TTL_SECONDS", "60"))
+PRESENCE_REFRESH_SECONDS = int(os.environ.get("PRESENCE_REFRESH_SECONDS", "20"))
+
 # CHANNEL_LAYER=pubsub switches to RedisPubSubChannelLayer (for the comparison in
 # docs/performance.md); the default is the list-based RedisChannelLayer, which buffers per
 # channel with an expiry and a capacity, so a slow client loses only its own stale messages.
