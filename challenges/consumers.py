@@ -14,17 +14,14 @@ from channels.db import database_sync_to_async
 from challenges.apis.serializers import run_data
 from challenges.models import Challenge
 from challenges.selectors.live import challenge_snapshot
-from challenges.selectors.runs import runs_visible_to
+from challenges.selectors.runs import challenges_visible_to, runs_visible_to
 from challenges.services.live import challenge_group, run_group
 from descent.live_consumer import LiveConsumer
 
 
 @database_sync_to_async
 def _visible_challenge(slug: str, user: Any) -> Challenge | None:
-    challenges = Challenge.objects.all()
-    if not (user is not None and user.is_authenticated and user.is_staff):
-        challenges = challenges.exclude(status=Challenge.Status.DRAFT)
-    return challenges.filter(slug=slug).first()
+    return challenges_visible_to(user).filter(slug=slug).first()
 
 
 class ChallengeConsumer(LiveConsumer):
@@ -56,6 +53,11 @@ class ChallengeConsumer(LiveConsumer):
 
 
 @database_sync_to_async
+def _run_visible(run_id: int, user: Any) -> bool:
+    return runs_visible_to(user).filter(pk=run_id).exists()
+
+
+@database_sync_to_async
 def _run_snapshot(run_id: int, user: Any) -> dict[str, Any] | None:
     run = runs_visible_to(user).filter(pk=run_id).first()
     if run is None:
@@ -68,8 +70,7 @@ class RunConsumer(LiveConsumer):
 
     async def connect(self) -> None:
         self.run_id = int(self.scope["url_route"]["kwargs"]["run_id"])
-        snapshot = await _run_snapshot(self.run_id, self.scope.get("user"))
-        if snapshot is None:
+        if not await _run_visible(self.run_id, self.scope.get("user")):
             await self.refuse(4404)
             return
         self.group = run_group(self.run_id)

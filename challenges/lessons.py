@@ -13,15 +13,7 @@ import re
 import secrets
 from html import escape
 
-import nh3
-
-from community.markdown import (
-    ALLOWED_ATTRIBUTES,
-    ALLOWED_CLASSES,
-    ALLOWED_TAGS,
-    URL_SCHEMES,
-    _renderer,
-)
+from community.markdown import render_markdown
 
 # Display math first, then inline math that does not span a blank line or start with a space
 # (so "it costs $5 and $6" stays prose).
@@ -50,9 +42,6 @@ def render_lesson(text: str) -> str:
 
     # Staff write lessons, so links to the site's own pages (/glossary/) are kept; otherwise
     # the board's allow-list applies unchanged.
-    html = nh3.clean(_renderer().render(lift_outside_code(text)), tags=ALLOWED_TAGS,
-                     attributes=ALLOWED_ATTRIBUTES, url_schemes=URL_SCHEMES,
-                     url_relative="pass_through", link_rel="nofollow noopener",
-                     allowed_classes=ALLOWED_CLASSES, strip_comments=True)
+    html = render_markdown(lift_outside_code(text), url_relative="pass_through")
     return re.sub(rf"MATH{token}X(\d+)X", lambda m: escape(spans[int(m.group(1))], quote=False),
                   html)

@@ -20,7 +20,7 @@ def _snapshot(user: Any) -> dict[str, Any]:
     latest = notification_list(user=user)[:SNAPSHOT_SIZE]
     return {
         "type": "notifications.snapshot",
-        "unread": notification_unread_count(user=user),
+        "unread": notification_unread_count(user_id=user.pk),
         "notifications": [notification_payload(n) for n in latest],
     }
 

@@ -90,25 +90,29 @@ def _renderer() -> MarkdownIt:
     return renderer
 
 
-def sanitize_html(html: str) -> str:
-    """Clean an HTML fragment down to the board's allow-list."""
+def sanitize_html(html: str, *, url_relative: str = "deny") -> str:
+    """Clean an HTML fragment down to the board's allow-list.
+
+    Relative links are dropped from builders' posts; staff-written lessons pass
+    `url_relative="pass_through"` to keep links to the site's own pages.
+    """
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes=URL_SCHEMES,
-        url_relative="deny",
+        url_relative=url_relative,
         link_rel="nofollow noopener",
         allowed_classes=ALLOWED_CLASSES,
         strip_comments=True,
     )
 
 
-def render_markdown(text: str) -> str:
+def render_markdown(text: str, *, url_relative: str = "deny") -> str:
     """Render board Markdown to sanitised HTML; call once, when a post is written."""
     try:
         html = _renderer().render(text)
     except RecursionError:
         # Pathological nesting: show the source as text rather than fail the write.
         html = f"<pre>{escape(text)}</pre>"
-    return sanitize_html(html)
+    return sanitize_html(html, url_relative=url_relative)

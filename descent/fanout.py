@@ -31,15 +31,16 @@ class GroupHub:
         self.members: dict[str, set[Deliver]] = {}
         self.channels: dict[str, str] = {}
         self.readers: dict[str, asyncio.Task] = {}
-        self.locks: dict[str, asyncio.Lock] = {}
+        # One lock for the hub, not one per group: every run page has a group of its own,
+        # and a lock per group would outlive it. Subscribing is rare next to messages.
+        self.lock = asyncio.Lock()
 
     async def subscribe(self, group: str, deliver: Deliver) -> None:
         """Add a local receiver; return once the process is in the group on the layer.
 
         A caller that then reads state (a snapshot) misses nothing sent after this returns.
         """
-        lock = self.locks.setdefault(group, asyncio.Lock())
-        async with lock:
+        async with self.lock:
             self.members.setdefault(group, set()).add(deliver)
             if group not in self.channels:
                 # The default prefix: channels_redis reads all of a process's channels in one
@@ -52,8 +53,7 @@ class GroupHub:
 
     async def unsubscribe(self, group: str, deliver: Deliver) -> None:
         """Remove a local receiver; leave the group when the last one goes."""
-        lock = self.locks.setdefault(group, asyncio.Lock())
-        async with lock:
+        async with self.lock:
             members = self.members.get(group, set())
             members.discard(deliver)
             if members or group not in self.channels:

@@ -51,10 +51,11 @@ async def presence_leave(room: str, member: str) -> None:
 
 async def presence_count(room: str) -> int:
     """Count distinct builders present in `room` now (expired members are dropped)."""
-    client = _client()
     now = time.time()
-    await client.zremrangebyscore(_key(room), "-inf", now)
-    members = await client.zrangebyscore(_key(room), now, "+inf")
+    async with _client().pipeline(transaction=False) as pipe:
+        pipe.zremrangebyscore(_key(room), "-inf", now)
+        pipe.zrangebyscore(_key(room), now, "+inf")
+        _removed, members = await pipe.execute()
     builders = set()
     for raw in members:
         who, _, channel = raw.decode().partition("|")

@@ -7,13 +7,13 @@ import resource
 from django.conf import settings
 
 
-def apply_memory_limit(limit_mb: int | None = None) -> int:
-    """Set RLIMIT_AS of this process to `limit_mb` MiB (default from settings); return bytes.
+def apply_memory_limit() -> int:
+    """Set RLIMIT_AS of this process to WORKER_MEMORY_LIMIT_MB MiB; return the bytes.
 
     numpy then raises MemoryError for an allocation past the limit, which the training code
     turns into a failed run; the worker process itself survives.
     """
-    limit = (limit_mb or settings.WORKER_MEMORY_LIMIT_MB) * 1024 * 1024
+    limit = settings.WORKER_MEMORY_LIMIT_MB * 1024 * 1024
     _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     if hard != resource.RLIM_INFINITY:
         limit = min(limit, hard)

@@ -12,16 +12,14 @@ from rest_framework.views import APIView
 from challenges.apis.serializers import challenge_data
 from challenges.models import Challenge
 from challenges.selectors.leaderboards import TIE_BREAK_TEXT, leaderboard_get
+from challenges.selectors.runs import challenges_visible_to
 from challenges.services.submissions import quota_status
 from descent.api.pagination import CappedPageNumberPagination
 
 
 def visible_challenge(slug: str, request: Request) -> Challenge:
     """Return the challenge, 404 for a draft unless the caller is staff."""
-    challenges = Challenge.objects.all()
-    if not request.user.is_staff:
-        challenges = challenges.exclude(status=Challenge.Status.DRAFT)
-    return get_object_or_404(challenges, slug=slug)
+    return get_object_or_404(challenges_visible_to(request.user), slug=slug)
 
 
 def quota_data(request: Request, challenge: Challenge) -> dict | None:
@@ -69,7 +67,7 @@ class LeaderboardApi(APIView):
         entries = leaderboard_get(challenge=challenge)
         return Response({
             "challenge": challenge.slug,
-            "ranked_by": "test_score" if challenge.is_closed() else "val_score",
+            "ranked_by": challenge.ranked_by,
             "metric": challenge.metric,
             "higher_is_better": challenge.higher_is_better,
             "ties": TIE_BREAK_TEXT,

@@ -49,7 +49,8 @@ class SubmissionApi(APIView):
         serializer.is_valid(raise_exception=True)
         forked_from = None
         if serializer.validated_data["forked_from"] is not None:
-            forked_from = Run.objects.filter(pk=serializer.validated_data["forked_from"]).first()
+            forked_from = runs_visible_to(request.user).filter(
+                pk=serializer.validated_data["forked_from"]).first()
             if forked_from is None or not run_spec_visible(forked_from, request.user):
                 raise ValidationError({"forked_from": ["no run with a spec you can see has "
                                                        "that id"]})
@@ -62,9 +63,11 @@ class SubmissionApi(APIView):
         except ChallengeNotOpen as exc:
             raise PermissionDenied(str(exc)) from exc
         except QuotaExceeded as exc:
+            quota = exc.quota
             raise TooManyRequests(
-                str(exc), retry_after=exc.quota.retry_after(),
-                extra={"quota": quota_data(request, challenge)},
+                str(exc), retry_after=quota.retry_after(),
+                extra={"quota": {"limit": quota.limit, "used": quota.used, "left": quota.left,
+                                 "resets_at": quota.resets_at}},
             ) from exc
         data = run_data(run, request.user)
         data["quota"] = quota_data(request, challenge)

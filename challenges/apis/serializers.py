@@ -44,7 +44,6 @@ def challenge_data(challenge: Challenge, *, detail: bool = False) -> dict[str, A
 def run_data(run: Run, viewer: Any, *, with_history: bool = False) -> dict[str, Any]:
     """Describe a run as `viewer` may see it: the spec and test score only where allowed."""
     spec_visible = run_spec_visible(run, viewer)
-    closed = run.challenge.is_closed()
     data: dict[str, Any] = {
         "id": run.pk,
         "url": reverse("run-page", args=[run.pk]),
@@ -70,7 +69,7 @@ def run_data(run: Run, viewer: Any, *, with_history: bool = False) -> dict[str, 
         "val_loss": run.val_loss,
         "val_score": run.val_score,
         "test_score": run.test_score if run_test_score_visible(run, viewer) else None,
-        "score": run.test_score if closed else run.val_score,
+        "score": run.score,
         "metric": run.challenge.metric,
         "diagnoses": run.diagnoses,
         "error": run.error,

@@ -62,9 +62,10 @@ class Challenge(models.Model):
     def higher_is_better(self) -> bool:
         return self.metric_direction == self.Direction.MAXIMIZE
 
-    def is_visible(self) -> bool:
-        """Tell whether builders can see it (published or closed, never a draft)."""
-        return self.status != self.Status.DRAFT
+    @property
+    def ranked_by(self) -> str:
+        """Name the score that ranks: validation while open, the hidden test after close."""
+        return "test_score" if self.is_closed() else "val_score"
 
     def is_closed(self, now=None) -> bool:
         """Tell whether it is over: closed by staff, or past its closing time."""

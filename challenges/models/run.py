@@ -81,6 +81,11 @@ class Run(models.Model):
         return self.status in FINAL_STATUSES
 
     @property
+    def score(self) -> float | None:
+        """The score that ranks it now (`Challenge.ranked_by`)."""
+        return getattr(self, self.challenge.ranked_by)
+
+    @property
     def disqualified(self) -> bool:
         return bool(self.disqualified_reason)
 

@@ -9,6 +9,7 @@ scores never do. Ties: better score, then fewer parameters, then earlier submiss
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,10 +66,10 @@ def _best_per_builder(challenge: Challenge, field: str) -> list[Run]:
     return list(rows)
 
 
-def leaderboard_get(*, challenge: Challenge, limit: int | None = None) -> list[LeaderboardEntry]:
+def leaderboard_get(*, challenge: Challenge) -> list[LeaderboardEntry]:
     """Rank the best run of each builder (two queries after close, one while open)."""
-    closed = challenge.is_closed()
-    field = "test_score" if closed else "val_score"
+    field = challenge.ranked_by
+    closed = field == "test_score"
     ranked = _best_per_builder(challenge, field)
     val_ranks: dict[int, int] = {}
     if closed:
@@ -83,4 +84,9 @@ def leaderboard_get(*, challenge: Challenge, limit: int | None = None) -> list[L
         )
         for place, run in enumerate(ranked, start=1)
     ]
-    return entries[:limit] if limit else entries
+    return entries
+
+
+def leaderboards_for(challenges: Iterable[Challenge]) -> dict[int, list[LeaderboardEntry]]:
+    """Rank several challenges at once (run cards, profiles), keyed by challenge id."""
+    return {challenge.pk: leaderboard_get(challenge=challenge) for challenge in set(challenges)}

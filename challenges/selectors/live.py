@@ -52,7 +52,7 @@ def challenge_snapshot(challenge: Challenge, viewer: Any) -> dict[str, Any]:
         "type": "leaderboard.snapshot",
         "seq": seq,
         "challenge": challenge.slug,
-        "ranked_by": "test_score" if challenge.is_closed() else "val_score",
+        "ranked_by": challenge.ranked_by,
         "entries": entries,
         "running": [
             {"run": run.pk, "user": run.owner.username, "epoch": run.epochs_done,

@@ -39,6 +39,13 @@ def runs_of_builder(*, user: Any, challenge: Challenge) -> QuerySet[Run]:
     return Run.objects.filter(owner=user, challenge=challenge).select_related("challenge")
 
 
+def challenges_visible_to(viewer: Any) -> QuerySet[Challenge]:
+    """Challenges `viewer` may open: all for staff, never a draft for anyone else."""
+    if viewer is not None and viewer.is_authenticated and viewer.is_staff:
+        return Challenge.objects.all()
+    return Challenge.objects.exclude(status=Challenge.Status.DRAFT)
+
+
 def runs_visible_to(viewer: Any) -> QuerySet[Run]:
     """Runs anyone may look at: every run of a visible challenge; staff see drafts' too."""
     runs = Run.objects.select_related("challenge", "owner")

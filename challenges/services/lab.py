@@ -18,9 +18,8 @@ from django.utils import timezone
 from challenges.models import Challenge, Run, RunStatus
 from challenges.services.queue import run_enqueue
 from challenges.services.submissions import (
-    ChallengeNotOpen,
     SubmissionRejected,
-    _why_not_open,
+    challenge_check_open,
     spec_check,
     utc_day,
 )
@@ -67,8 +66,7 @@ def lab_submit(*, user: Any, challenge: Challenge, spec: Any) -> list[Run]:
     prefixed with its factor when the others pass) or `LabBusy`.
     """
     now = timezone.now()
-    if not challenge.accepts_submissions(now):
-        raise ChallengeNotOpen(_why_not_open(challenge, now))
+    challenge_check_open(challenge, now)
     checked = []
     for factor, variant in lab_variants(spec):
         try:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from challenges.models import Challenge
-from challenges.selectors.leaderboards import LeaderboardEntry, leaderboard_get
+from challenges.selectors.leaderboards import LeaderboardEntry
 from challenges.services.live import publish_leaderboard
 
 
@@ -13,5 +13,4 @@ def leaderboard_recompute(*, challenge: Challenge) -> list[LeaderboardEntry]:
     Leaderboards are computed from the runs on every read, so there is no stored ranking to
     go stale; recomputing tells everyone watching the challenge.
     """
-    publish_leaderboard(challenge)
-    return leaderboard_get(challenge=challenge)
+    return publish_leaderboard(challenge)

@@ -16,7 +16,7 @@ from typing import Any
 from django.db import transaction
 
 from challenges.models import Challenge, Run, RunStatus
-from challenges.selectors.leaderboards import leaderboard_get
+from challenges.selectors.leaderboards import LeaderboardEntry, leaderboard_get
 from descent.live import publisher
 from descent.redis import get_redis
 
@@ -66,7 +66,7 @@ def publish_run_status(run: Run) -> None:
     """After commit: tell the run's and the challenge's watchers its status, and re-rank."""
 
     def send() -> None:
-        score = run.test_score if run.challenge.is_closed() else run.val_score
+        score = run.score
         publisher().send(run_group(run.pk), {
             "type": "run.status", "run": run.pk, "status": run.status, "score": score,
             "val_score": run.val_score, "error": run.error, "diagnoses": run.diagnoses,
@@ -83,13 +83,17 @@ def publish_run_status(run: Run) -> None:
     transaction.on_commit(send)
 
 
-def publish_leaderboard(challenge: Challenge) -> None:
-    """Send the challenge's fresh leaderboard with the next seq (see the module docstring)."""
+def publish_leaderboard(challenge: Challenge) -> list[LeaderboardEntry]:
+    """Send the challenge's fresh leaderboard with the next seq (see the module docstring).
+
+    Return the entries it sent.
+    """
     redis = get_redis()
     with redis.lock(f"descent:leaderboard:{challenge.slug}:lock", timeout=10,
                     blocking_timeout=10):
         seq = redis.incr(seq_key(challenge.slug))
-        entries = [entry.as_dict() for entry in leaderboard_get(challenge=challenge)]
+        ranked = leaderboard_get(challenge=challenge)
+        entries = [entry.as_dict() for entry in ranked]
         ranks = {entry["user"]: entry["rank"] for entry in entries}
         previous = redis.hgetall(ranks_key(challenge.slug))
         redis.delete(ranks_key(challenge.slug))
@@ -97,9 +101,10 @@ def publish_leaderboard(challenge: Challenge) -> None:
             redis.hset(ranks_key(challenge.slug), mapping=ranks)
         publisher().send_and_wait(challenge_group(challenge.slug), {
             "type": "leaderboard.update", "seq": seq, "entries": entries,
-            "ranked_by": "test_score" if challenge.is_closed() else "val_score",
+            "ranked_by": challenge.ranked_by,
         })
     notify_rank_beaten(challenge, {k.decode(): int(v) for k, v in previous.items()}, ranks)
+    return ranked
 
 
 def ranks_key(slug: str) -> str:

@@ -7,7 +7,7 @@ from typing import Any
 from django.template.loader import render_to_string
 
 from challenges.models import Challenge, Run
-from challenges.selectors.leaderboards import leaderboard_get
+from challenges.selectors.leaderboards import leaderboards_for
 from community.profile_sections import ProfileSection
 
 PROFILE_RUNS = 20
@@ -23,12 +23,13 @@ def runs_section(profile_user: Any, viewer: Any) -> ProfileSection | None:
     )
     if not runs:
         return None
-    best_ranks = []
-    for challenge in {run.challenge for run in runs}:
-        for entry in leaderboard_get(challenge=challenge):
-            if entry.user == profile_user.username:
-                best_ranks.append({"challenge": challenge, "rank": entry.rank,
-                                   "score": entry.score, "run": entry.run})
+    challenges = {run.challenge_id: run.challenge for run in runs}
+    best_ranks = [
+        {"challenge": challenges[challenge_id], "rank": entry.rank, "score": entry.score,
+         "run": entry.run}
+        for challenge_id, entries in leaderboards_for(challenges.values()).items()
+        for entry in entries if entry.user == profile_user.username
+    ]
     best_ranks.sort(key=lambda item: item["rank"])
     html = render_to_string("challenges/_profile_runs.html",
                             {"runs": runs, "best_ranks": best_ranks})

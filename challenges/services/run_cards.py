@@ -10,12 +10,12 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 
 from challenges.models import PostRun, Run, RunHistoryChunk, RunStatus
-from challenges.selectors.leaderboards import leaderboard_get
+from challenges.selectors.leaderboards import leaderboards_for
 from challenges.selectors.runs import run_spec_visible
 from community.attachments import AttachmentCard, AttachmentError
 
@@ -33,8 +33,16 @@ def run_for_attachment(value: Any, user: Any) -> Run:
 
 
 def post_run_attach(post: Any, run: Run) -> None:
-    """Attach the run to the post and share its spec (a debrief is about a visible config)."""
+    """Attach the run to the post and share its spec (a debrief is about a visible config).
+
+    The thread's fork count takes the run's forks so far; `forks_counted` adds later ones.
+    """
+    from community.services.threads import thread_fork_count_increment
+
     PostRun.objects.create(post=post, run=run)
+    existing_forks = run.forks.count()
+    if existing_forks:
+        thread_fork_count_increment(thread_id=post.thread_id, by=existing_forks)
     if not run.shared:
         run.shared = True
         run.save(update_fields=["shared"])
@@ -55,22 +63,28 @@ def _sparklines(runs: Sequence[Run]) -> dict[int, list[float | None]]:
 
 def run_cards_for_posts(posts: Sequence[Any], viewer: Any) -> Mapping[int, list[AttachmentCard]]:
     """Build the run card of every post that has one, in a fixed number of queries."""
+    # A fork beats its source when it succeeded with a better validation score, "better"
+    # being the challenge's direction.
+    beats = Q(run__forks__status=RunStatus.SUCCEEDED) & (
+        Q(run__challenge__metric_direction="max", run__forks__val_score__gt=F("run__val_score"))
+        | Q(run__challenge__metric_direction="min", run__forks__val_score__lt=F("run__val_score"))
+    )
     links = list(
         PostRun.objects.filter(post__in=posts)
         .select_related("run__challenge", "run__owner", "run__forked_from__owner")
-        .annotate(forks=Count("run__forks", distinct=True))
+        .annotate(forks=Count("run__forks", distinct=True),
+                  beaten_by=Count("run__forks", filter=beats, distinct=True))
     )
     if not links:
         return {}
     runs = [link.run for link in links]
     sparklines = _sparklines(runs)
-    ranks: dict[int, int] = {}
-    for challenge in {run.challenge for run in runs}:
-        ranks.update({entry.run: entry.rank for entry in leaderboard_get(challenge=challenge)})
+    ranks = {entry.run: entry.rank
+             for entries in leaderboards_for(run.challenge for run in runs).values()
+             for entry in entries}
     cards: dict[int, list[AttachmentCard]] = {}
     for link in links:
         run = link.run
-        beaten_by = _forks_that_beat(run)
         visible = run_spec_visible(run, viewer)
         data = {
             "run": run.pk,
@@ -79,7 +93,7 @@ def run_cards_for_posts(posts: Sequence[Any], viewer: Any) -> Mapping[int, list[
             "user": run.owner.username,
             "status": run.status,
             "metric": run.challenge.metric,
-            "score": run.test_score if run.challenge.is_closed() else run.val_score,
+            "score": run.score,
             "rank": ranks.get(run.pk),
             "spec": run.spec if visible else None,
             "diagnoses": run.diagnoses,
@@ -87,7 +101,7 @@ def run_cards_for_posts(posts: Sequence[Any], viewer: Any) -> Mapping[int, list[
             "forked_from": None if run.forked_from is None else {
                 "run": run.forked_from_id, "user": run.forked_from.owner.username},
             "forks": link.forks,
-            "forks_that_beat_it": beaten_by,
+            "forks_that_beat_it": link.beaten_by,
             "fork_url": (reverse("submit-page", args=[run.challenge.slug]) + f"?fork={run.pk}"
                          if visible else None),
         }
@@ -97,16 +111,6 @@ def run_cards_for_posts(posts: Sequence[Any], viewer: Any) -> Mapping[int, list[
         cards.setdefault(link.post_id, []).append(AttachmentCard(kind="run", data=data,
                                                                  html=html))
     return cards
-
-
-def _forks_that_beat(run: Run) -> int:
-    """Count the forks of `run` that scored better than it (same challenge, same metric)."""
-    if run.val_score is None:
-        return 0
-    better = ("val_score__gt" if run.challenge.higher_is_better else "val_score__lt")
-    return Run.objects.filter(
-        Q(**{better: run.val_score}), forked_from=run, status=RunStatus.SUCCEEDED
-    ).count()
 
 
 def forks_counted(run: Run) -> None:

@@ -140,8 +140,7 @@ def run_submit(
 ) -> Run:
     """Validate the spec, spend one of today's runs, write the run and enqueue its training."""
     now = now or timezone.now()
-    if not challenge.accepts_submissions(now):
-        raise ChallengeNotOpen(_why_not_open(challenge, now))
+    challenge_check_open(challenge, now)
     normalised, parameters = spec_check(challenge=challenge, spec=spec)
     with transaction.atomic():
         _lock_quota_day(user=user, challenge=challenge, day=utc_day(now))
@@ -157,6 +156,12 @@ def run_submit(
         if forked_from is not None:
             forks_counted(forked_from)
     return run
+
+
+def challenge_check_open(challenge: Challenge, now: dt.datetime) -> None:
+    """Raise ChallengeNotOpen, saying why, unless the challenge takes submissions now."""
+    if not challenge.accepts_submissions(now):
+        raise ChallengeNotOpen(_why_not_open(challenge, now))
 
 
 def _why_not_open(challenge: Challenge, now: dt.datetime) -> str:

@@ -21,7 +21,7 @@ from django.utils import timezone
 from challenges.models import Run, RunStatus
 from challenges.services.live import publish_run_status
 from challenges.services.queue import HARD_LIMIT_GRACE, run_enqueue
-from challenges.services.runs import heartbeat_stale_after
+from challenges.services.runs import heartbeat_stale_after, notify_run_finished
 
 QUEUED_REENQUEUE_AFTER = dt.timedelta(minutes=5)
 
@@ -39,7 +39,7 @@ def runs_sweep(*, now: dt.datetime | None = None) -> SweepReport:
     """Find runs that lost their worker or their task, and give each one an end."""
     now = now or timezone.now()
     report = SweepReport()
-    running = Run.objects.filter(status=RunStatus.RUNNING).select_related("challenge")
+    running = Run.objects.filter(status=RunStatus.RUNNING).select_related("challenge", "owner")
     for run in running:
         limit = dt.timedelta(seconds=run.challenge.time_limit_seconds)
         stale = run.heartbeat_at is None or run.heartbeat_at < now - heartbeat_stale_after()
@@ -86,6 +86,7 @@ def _end(run: Run, status: str, now: dt.datetime, error: str) -> bool:
     )
     if ended:
         run.refresh_from_db()
+        notify_run_finished(run)
         publish_run_status(run)
     return ended
 

@@ -8,24 +8,16 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 
 from challenges.models import Challenge, Run
-from challenges.selectors.runs import runs_visible_to
+from challenges.selectors.runs import challenges_visible_to, runs_visible_to
 
 
 def is_staff(user: Any) -> bool:
     return bool(user is not None and user.is_authenticated and user.is_staff)
 
 
-def visible_challenges(user: Any) -> Any:
-    """Return the challenges `user` may open: all for staff, never a draft for anyone else."""
-    challenges = Challenge.objects.all()
-    if not is_staff(user):
-        challenges = challenges.exclude(status=Challenge.Status.DRAFT)
-    return challenges
-
-
 def challenge_or_404(slug: str, user: Any) -> Challenge:
     """Return the challenge, or 404 (a draft is a 404 for non-staff, not a 403: it is secret)."""
-    return get_object_or_404(visible_challenges(user), slug=slug)
+    return get_object_or_404(challenges_visible_to(user), slug=slug)
 
 
 def run_or_404(run_id: int, user: Any) -> Run:

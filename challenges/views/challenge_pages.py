@@ -9,9 +9,9 @@ from django.utils import timezone
 
 from challenges.preview import dataset_preview
 from challenges.selectors.leaderboards import TIE_BREAK_TEXT, leaderboard_get
-from challenges.selectors.runs import runs_of_builder
+from challenges.selectors.runs import challenges_visible_to, runs_of_builder
 from challenges.services.submissions import quota_status
-from challenges.views.access import challenge_or_404, visible_challenges
+from challenges.views.access import challenge_or_404
 from community.markdown import render_markdown
 
 # The challenge page lists this many of the builder's latest runs; the API pages the rest.
@@ -20,7 +20,7 @@ MY_RUNS_SHOWN = 20
 
 def challenge_list(request: HttpRequest) -> HttpResponse:
     """Show every challenge the visitor may open, oldest first."""
-    challenges = visible_challenges(request.user).order_by("created_at", "id")
+    challenges = challenges_visible_to(request.user).order_by("created_at", "id")
     return render(request, "challenges/challenge_list.html", {"challenges": challenges})
 
 

@@ -39,7 +39,7 @@ class NotificationListApi(CommunityApi):
         response = paginated(
             self, request, notifications, lambda page: [notification_payload(n) for n in page]
         )
-        response.data["unread"] = notification_unread_count(user=request.user)
+        response.data["unread"] = notification_unread_count(user_id=request.user.pk)
         return response
 
 
@@ -71,4 +71,5 @@ class NotificationReadApi(CommunityApi):
         marked = notifications_mark_read(
             user=request.user, ids=serializer.validated_data.get("ids")
         )
-        return Response({"marked": marked, "unread": notification_unread_count(user=request.user)})
+        unread = notification_unread_count(user_id=request.user.pk)
+        return Response({"marked": marked, "unread": unread})

@@ -15,6 +15,6 @@ def notification_list(*, user: User, unread_only: bool = False) -> QuerySet[Noti
     return notifications
 
 
-def notification_unread_count(*, user: User) -> int:
+def notification_unread_count(*, user_id: int) -> int:
     """Return how many of a builder's notifications are unread."""
-    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+    return Notification.objects.filter(recipient_id=user_id, read_at__isnull=True).count()

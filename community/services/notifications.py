@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from community.models import Notification, User
+from community.selectors.notifications import notification_unread_count
 from descent.live import publisher
 
 logger = logging.getLogger(__name__)
@@ -31,14 +32,10 @@ def notification_payload(notification: Notification) -> dict[str, Any]:
     }
 
 
-def _unread_count(user_id: int) -> int:
-    return Notification.objects.filter(recipient_id=user_id, read_at__isnull=True).count()
-
-
 def _publish(user_id: int, event: dict[str, Any]) -> None:
     """Send an event to a user's sockets; a Redis hiccup must not fail the request."""
     try:
-        event["unread"] = _unread_count(user_id)
+        event["unread"] = notification_unread_count(user_id=user_id)
         # The process's publisher thread: no new event loop and Redis connection per message.
         publisher().send(notification_group(user_id), event)
     except Exception:  # the row is committed; the bell catches up on the next page load

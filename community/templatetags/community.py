@@ -20,7 +20,7 @@ def notification_bell(context: dict[str, Any]) -> dict[str, Any]:
         return {"show": False}
     return {
         "show": True,
-        "unread": notification_unread_count(user=user),
+        "unread": notification_unread_count(user_id=user.pk),
         "latest": list(notification_list(user=user)[:8]),
         "csrf_token": context.get("csrf_token"),
     }

@@ -84,10 +84,6 @@ METRICS: dict[str, Metric] = {
     "log_loss": log_loss,
 }
 
-# Whether a bigger score is better, for ranking.
-HIGHER_IS_BETTER = {"accuracy": True, "mse": False, "mae": False, "r2": True, "log_loss": False}
-
-
 def default_metric(task: str) -> str:
     """Return the metric a task reports when none is named: accuracy, or r2 for regression."""
     return "r2" if task == "regression" else "accuracy"

@@ -32,7 +32,7 @@ class Momentum(GD):
 
     def __init__(self, settings: dict[str, Any], size: int, dtype: np.dtype) -> None:
         super().__init__(settings, size, dtype)
-        self.momentum = float(settings.get("momentum", 0.9))
+        self.momentum = float(settings["momentum"])
         # Zeros make the first step `buf = g`, which is what PyTorch's clone does.
         self.velocity = np.zeros(size, dtype)
 
@@ -60,7 +60,7 @@ class Adagrad(GD):
 
     def __init__(self, settings: dict[str, Any], size: int, dtype: np.dtype) -> None:
         super().__init__(settings, size, dtype)
-        self.eps = float(settings.get("eps", 1e-10))
+        self.eps = float(settings["eps"])
         self.sum_of_squares = np.zeros(size, dtype)
 
     def step(self, params: np.ndarray, grads: np.ndarray, learning_rate: float) -> None:
@@ -83,8 +83,8 @@ class RMSprop(GD):
 
     def __init__(self, settings: dict[str, Any], size: int, dtype: np.dtype) -> None:
         super().__init__(settings, size, dtype)
-        self.decay = float(settings.get("beta2", 0.99))
-        self.eps = float(settings.get("eps", 1e-8))
+        self.decay = float(settings["beta2"])
+        self.eps = float(settings["eps"])
         self.scaled_square_average = np.zeros(size, dtype)
 
     def step(self, params: np.ndarray, grads: np.ndarray, learning_rate: float) -> None:
@@ -114,9 +114,9 @@ class Adam(GD):
 
     def __init__(self, settings: dict[str, Any], size: int, dtype: np.dtype) -> None:
         super().__init__(settings, size, dtype)
-        self.beta1 = float(settings.get("beta1", 0.9))
-        self.beta2 = float(settings.get("beta2", 0.999))
-        self.eps = float(settings.get("eps", 1e-8))
+        self.beta1 = float(settings["beta1"])
+        self.beta2 = float(settings["beta2"])
+        self.eps = float(settings["eps"])
         self.weight_decay = 0.0
         self.t = 0
         self.scaled_mean = np.zeros(size, dtype)
@@ -151,7 +151,7 @@ class AdamW(Adam):
 
     def __init__(self, settings: dict[str, Any], size: int, dtype: np.dtype) -> None:
         super().__init__(settings, size, dtype)
-        self.weight_decay = float(settings.get("weight_decay", 0.01))
+        self.weight_decay = float(settings["weight_decay"])
 
 
 OPTIMIZERS: dict[str, type[GD]] = {

@@ -20,17 +20,17 @@ def constant(learning_rate: float, t: int, settings: dict[str, Any], span: int) 
 
 def step(learning_rate: float, t: int, settings: dict[str, Any], span: int) -> float:
     """Return `lr·gamma^(t // step_size)`."""
-    return learning_rate * settings.get("gamma", 0.5) ** (t // settings.get("step_size", 10))
+    return learning_rate * settings["gamma"] ** (t // settings["step_size"])
 
 
 def exponential(learning_rate: float, t: int, settings: dict[str, Any], span: int) -> float:
     """Return `lr·gamma^t`."""
-    return learning_rate * settings.get("gamma", 0.95) ** t
+    return learning_rate * settings["gamma"] ** t
 
 
 def cosine(learning_rate: float, t: int, settings: dict[str, Any], span: int) -> float:
     """Return the half-cosine from `lr` at `t = 0` down to `min_learning_rate` at `t = span`."""
-    floor = settings.get("min_learning_rate", 0.0)
+    floor = settings["min_learning_rate"]
     return floor + (learning_rate - floor) * (1.0 + math.cos(math.pi * t / span)) / 2.0
 
 
@@ -46,7 +46,7 @@ def learning_rate_at(spec: dict[str, Any], epoch: int) -> float:
     """Return the learning rate for 1-based `epoch` of a normalised spec."""
     learning_rate = float(spec["optimizer"]["learning_rate"])
     settings = spec["schedule"]
-    warmup = settings.get("warmup_epochs", 0)
+    warmup = settings["warmup_epochs"]
     if epoch <= warmup:
         return learning_rate * epoch / (warmup + 1)
     span = max(1, spec["epochs"] - warmup - 1)

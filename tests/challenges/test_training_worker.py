@@ -18,7 +18,7 @@ from rest_framework.test import APIClient
 from challenges.models import Run, RunHistoryChunk, RunStatus
 from challenges.selectors.leaderboards import leaderboard_get
 from challenges.selectors.runs import run_history
-from challenges.services.queue import run_enqueue
+from challenges.services.queue import TRAIN_TASK
 from challenges.services.sweeper import runs_sweep
 from tests.support import stack
 from tests.support.factories import blobs_spec, make_challenge, make_run, make_user
@@ -120,9 +120,13 @@ def test_a_runaway_spec_fails_on_memory_and_the_worker_keeps_serving():
 def test_a_task_delivered_twice_gives_one_result(worker):
     challenge, user = make_challenge(), make_user()
     run_id = submit(user, challenge, blobs_spec(epochs=300))
-    run_enqueue(Run.objects.get(pk=run_id))  # the same task again, as a redelivery would
+    # The same task again, as a redelivery would, while the first is training; and once more
+    # after it finished. Both say they did nothing.
+    again = app.send_task(TRAIN_TASK, args=[run_id], ignore_result=False)
+    assert again.get(timeout=60).startswith("skipped")
     run = wait_final(run_id)
-    time.sleep(1.0)  # let the duplicate be processed too
+    late = app.send_task(TRAIN_TASK, args=[run_id], ignore_result=False)
+    assert late.get(timeout=60).startswith("skipped")
     run.refresh_from_db()
     assert run.status == RunStatus.SUCCEEDED
     assert run.attempt == 1

@@ -24,7 +24,3 @@ def test_loading_a_synthetic_dataset_does_not_import_sklearn():
         "import descent.engine as de; de.load_dataset('spirals'); de.load_dataset('linear')")
     assert "sklearn" not in loaded
 
-
-def test_importing_the_spec_alone_does_not_need_numpy_heavy_extras():
-    loaded = loaded_top_level_modules("import descent.engine.spec")
-    assert not loaded & set(FORBIDDEN)

@@ -111,7 +111,10 @@ def test_adamw_decays_every_parameter_even_with_zero_gradient() -> None:
     # The last entry has gradient 0 at step 1 and starts at 0: decay alone would keep it at 0,
     # so use a parameter that starts away from zero.
     params = np.array([2.0])
-    step = make_optimizer({"name": "adamw", "weight_decay": 0.5}, 1, params.dtype)
+    settings = parse_spec({"layers": [{"units": 1, "activation": "linear"}], "loss": "mse",
+                           "optimizer": {"name": "adamw", "learning_rate": LR,
+                                         "weight_decay": 0.5}})["optimizer"]
+    step = make_optimizer(settings, 1, params.dtype)
     step.step(params, np.array([0.0]), LR)
     assert params[0] == pytest.approx(2.0 * (1 - LR * 0.5))
 
