@@ -22,17 +22,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from descent.stack.redis_server import EmbeddedRedis  # noqa: E402
+from bench.environment import bench_environment  # noqa: E402
+from descent.stack.redis_server import free_port  # noqa: E402
+from descent.stack.servers import (  # noqa: E402
+    ASGI_SERVERS,
+    asgi_server_command,
+    wait_for_port,
+)
 from descent.stack.supervisor import Supervisor  # noqa: E402
-
-BIN = Path(sys.executable).parent
-SERVERS = {
-    "uvicorn": lambda port: [str(BIN / "uvicorn"), "descent.asgi:application", "--host",
-                             "127.0.0.1", "--port", str(port), "--lifespan", "off",
-                             "--no-access-log", "--log-level", "warning"],
-    "daphne": lambda port: [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port),
-                            "-v", "0", "descent.asgi:application"],
-}
 
 
 async def _http_client(port: int, deadline: float, counts: list[int]) -> None:
@@ -95,27 +92,12 @@ async def websocket_figures(port: int, seconds: float, connections: int) -> dict
     }
 
 
-def _wait_port(port: int, timeout: float = 30) -> None:
-    import socket
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise TimeoutError(f"no server on port {port}")
-
-
 def measure(name: str, env: dict[str, str], seconds: float, connections: int) -> dict:
-    from descent.stack.redis_server import free_port
-
     port = free_port()
     supervisor = Supervisor(env)
-    supervisor.start(name, SERVERS[name](port))
+    supervisor.start(name, asgi_server_command(name, host="127.0.0.1", port=port, quiet=True))
     try:
-        _wait_port(port)
+        wait_for_port(port, timeout=30, alive=lambda: supervisor.dead_child() is None)
         asyncio.run(http_rps(port, 1.0, connections))  # warm up
         figures = {"http_rps": asyncio.run(http_rps(port, seconds, connections))}
         figures.update(asyncio.run(websocket_figures(port, seconds, min(connections, 16))))
@@ -129,13 +111,11 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--connections", type=int, default=32)
     args = parser.parse_args(argv)
-    env = dict(os.environ, DJANGO_SETTINGS_MODULE="descent.settings.local", DEBUG="0")
-    redis = None
-    if not env.get("REDIS_URL"):
-        redis = EmbeddedRedis(ROOT / "var" / "bench-redis")
-        env["REDIS_URL"] = redis.start()
+    redis = bench_environment("asgi")
+    env = dict(os.environ)
     try:
-        results = {name: measure(name, env, args.seconds, args.connections) for name in SERVERS}
+        results = {name: measure(name, env, args.seconds, args.connections)
+                   for name in ASGI_SERVERS}
     finally:
         if redis is not None:
             redis.stop()

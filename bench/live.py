@@ -43,6 +43,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.environment import bench_environment  # noqa: E402
 from descent.stack.redis_server import free_port  # noqa: E402
+from descent.stack.servers import asgi_server_command, wait_for_port  # noqa: E402
 from descent.stack.supervisor import Supervisor  # noqa: E402
 
 BIN = Path(sys.executable).parent
@@ -192,16 +193,14 @@ class Stack:
 
     def start(self, timeout: float = 60.0) -> None:
         """Start Uvicorn and the worker; return when both answer."""
-        import socket
 
         from workers.celery import app
 
         # Uvicorn's tracebacks go to a log the rounds count errors in; `exec` keeps the pid.
         self.log.write_text("")
         server = self.supervisor.start("uvicorn", [
-            "sh", "-c", 'exec "$0" "$@" 2>>"$DESCENT_BENCH_LOG"', str(BIN / "uvicorn"),
-            "descent.asgi:application", "--host", "127.0.0.1", "--port", str(self.port),
-            "--lifespan", "off", "--no-access-log", "--log-level", "warning",
+            "sh", "-c", 'exec "$0" "$@" 2>>"$DESCENT_BENCH_LOG"',
+            *asgi_server_command("uvicorn", host="127.0.0.1", port=self.port, quiet=True),
             "--backlog", "4096",
         ])
         self.server_pid = server.process.pid
@@ -212,14 +211,8 @@ class Stack:
             "--hostname", f"bench-live-{self.layer}@%h", "--without-mingle",
         ])
         deadline = time.monotonic() + timeout
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    break
-            except OSError:
-                if time.monotonic() > deadline or self.supervisor.dead_child():
-                    raise TimeoutError("uvicorn did not start") from None
-                time.sleep(0.1)
+        wait_for_port(self.port, timeout=timeout,
+                      alive=lambda: self.supervisor.dead_child() is None)
         while not app.control.ping(timeout=0.5):
             if time.monotonic() > deadline or self.supervisor.dead_child():
                 raise TimeoutError("the worker did not start")

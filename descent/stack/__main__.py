@@ -19,19 +19,11 @@ import urllib.request
 from pathlib import Path
 
 from descent.stack.redis_server import EmbeddedRedis
+from descent.stack.servers import ASGI_SERVERS, asgi_server_command
 from descent.stack.supervisor import Supervisor
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 BIN = Path(sys.executable).parent
-ASGI_SERVERS = {
-    "uvicorn": lambda host, port: [
-        str(BIN / "uvicorn"), "descent.asgi:application", "--host", host, "--port", str(port),
-        "--lifespan", "off", "--no-access-log",
-    ],
-    "daphne": lambda host, port: [
-        str(BIN / "daphne"), "-b", host, "-p", str(port), "descent.asgi:application",
-    ],
-}
 
 
 def _redis(env: dict[str, str]) -> EmbeddedRedis | None:
@@ -94,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
             [celery, "-A", "workers", "beat", "--loglevel", "INFO",
              "--schedule", str(var_dir / "celerybeat-schedule")],
         )
-        supervisor.start("server", ASGI_SERVERS[server](host, port))
+        supervisor.start("server", asgi_server_command(server, host=host, port=port))
         url = f"http://{host}:{port}"
         if not _wait_http(f"{url}/healthz", 60, supervisor) and not supervisor.stopping:
             dead = supervisor.dead_child()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import sys
 import time
+from pathlib import Path
 
 from descent.stack.redis_server import EmbeddedRedis, _pings
 from descent.stack.supervisor import Supervisor, group_alive
@@ -24,20 +25,28 @@ def test_embedded_redis_starts_on_a_free_port_other_than_6379_and_stops(tmp_path
     assert not (tmp_path / "redis" / "url").exists()
 
 
-def test_supervisor_stops_children_and_their_children():
+def test_supervisor_stops_children_and_their_children(tmp_path):
     supervisor = Supervisor(env={})
     # A child that forks a grandchild ignoring SIGTERM: only the group kill can reach it.
+    ready = tmp_path / "grandchild.pid"
     script = (
-        "import os, signal, time\n"
+        "import os, signal, sys, time\n"
         "if os.fork() == 0:\n"
         "    signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+        "    open(sys.argv[1], 'w').write(str(os.getpid()))\n"
         "time.sleep(60)\n"
     )
-    child = supervisor.start("forker", [sys.executable, "-c", script])
-    time.sleep(0.5)
+    child = supervisor.start("forker", [sys.executable, "-c", script, str(ready)])
+    deadline = time.monotonic() + 10
+    while not ready.exists() or not ready.read_text():
+        assert time.monotonic() < deadline, "the grandchild never started"
+        time.sleep(0.05)
+    grandchild = int(ready.read_text())
     killed = supervisor.stop(grace=1.0)
     assert killed == ["forker"]
     assert not group_alive(child.pgid)
+    assert not Path(f"/proc/{grandchild}/status").exists() or "zombie" in Path(
+        f"/proc/{grandchild}/status").read_text()
 
 
 def test_supervisor_reports_a_child_that_died_on_its_own():

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,6 +18,9 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import connection
+
+from descent.stack.redis_server import free_port
+from descent.stack.servers import asgi_server_command, wait_for_port
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 BIN = Path(sys.executable).parent
@@ -52,12 +54,6 @@ def process_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def stop_process(process: subprocess.Popen, grace: float = 10.0) -> None:
     """Stop a process and everything in its process group: SIGTERM, then SIGKILL."""
     try:
@@ -88,9 +84,7 @@ def wait_for_worker(hostname: str, timeout: float = 30.0) -> None:
 
 
 @contextmanager
-def celery_worker(
-    *, concurrency: int = 1, log: Path | None = None, **env: str
-) -> Iterator[tuple[subprocess.Popen, str]]:
+def celery_worker(*, concurrency: int = 1, **env: str) -> Iterator[tuple[subprocess.Popen, str]]:
     """Run a real prefork Celery worker on this session's queue; yield (process, hostname)."""
     hostname = f"test-{uuid.uuid4().hex[:8]}@localhost"
     args = [
@@ -98,7 +92,7 @@ def celery_worker(
         "--pool", "prefork", "--concurrency", str(concurrency), "--hostname", hostname,
         "--queues", settings.CELERY_TASK_DEFAULT_QUEUE, "--without-mingle", "--without-gossip",
     ]
-    log = log or settings.VAR_DIR / "test-logs" / f"{hostname}.log"
+    log = settings.VAR_DIR / "test-logs" / f"{hostname}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     # Tasks left in this session's queue by earlier tests name runs that no longer exist.
     from workers.celery import app
@@ -116,32 +110,12 @@ def celery_worker(
             stop_process(process)
 
 
-def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode} before listening")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise TimeoutError(f"nothing listened on port {port} within {timeout} s")
-
-
 @contextmanager
-def asgi_server(
-    *, server: str = "uvicorn", log: Path | None = None, **env: str
-) -> Iterator[tuple[subprocess.Popen, int]]:
-    """Run the real ASGI application in a real server process; yield (process, port)."""
+def asgi_server(**env: str) -> Iterator[tuple[subprocess.Popen, int]]:
+    """Run the real ASGI application in a real Uvicorn process; yield (process, port)."""
     port = free_port()
-    if server == "uvicorn":
-        args = [str(BIN / "uvicorn"), "descent.asgi:application", "--host", "127.0.0.1",
-                "--port", str(port), "--lifespan", "off", "--no-access-log"]
-    else:
-        args = [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port),
-                "descent.asgi:application"]
-    log = log or settings.VAR_DIR / "test-logs" / f"{server}-{port}.log"
+    args = asgi_server_command("uvicorn", host="127.0.0.1", port=port)
+    log = settings.VAR_DIR / "test-logs" / f"uvicorn-{port}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("wb") as out:
         process = subprocess.Popen(
@@ -149,7 +123,7 @@ def asgi_server(
             stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
         )
         try:
-            wait_for_port(port, process)
+            wait_for_port(port, timeout=30, alive=lambda: process.poll() is None)
             yield process, port
         finally:
             stop_process(process)
