@@ -138,4 +138,8 @@ class Supervisor:
                 child.process.wait(5)
             except subprocess.TimeoutExpired:
                 pass
+            # SIGKILL is delivered, not yet acted on: return only once the group is gone.
+            settled = time.monotonic() + 5
+            while group_alive(child.pgid) and time.monotonic() < settled:
+                time.sleep(0.02)
         return killed
