@@ -263,7 +263,9 @@ def _described(value: Any) -> str:
 
 
 def _key_text(key: Any) -> str:
-    """Return a key as text for a path or a message, shortened."""
+    """Return a key as text for a path or a message, shortened (`""` for the empty key)."""
+    if key == "":
+        return '""'
     return _clip(key if isinstance(key, str) else _show(key), MAX_KEY_SHOWN)
 
 
@@ -312,35 +314,42 @@ def _object(
 
 def _whole(errors: _Errors, path: str, value: Any, rule: Whole) -> int | None:
     """Check a whole number (bool and float excluded) against `rule`."""
-    hint = f"use a whole number {rule.rule()}, e.g. {rule.example}"
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        errors.add(path, f"Invalid {rule.label}: {_described(value)}; {hint}")
+        errors.add(path, f"Invalid {rule.label}: {_described(value)}; {_whole_hint(rule)}")
         return None
     number = int(value)
     if not rule.contains(number):
-        errors.add(path, f"Invalid {rule.label}: {_show(number)}; {hint}")
+        errors.add(path, f"Invalid {rule.label}: {_show(number)}; {_whole_hint(rule)}")
         return None
     return number
 
 
+def _whole_hint(rule: Whole) -> str:
+    return f"use a whole number {rule.rule()}, e.g. {rule.example}"
+
+
+def _real_hint(rule: Real) -> str:
+    return f"use a number {rule.rule()}, e.g. {rule.example}"
+
+
 def _real(errors: _Errors, path: str, value: Any, rule: Real) -> float | None:
     """Check a finite real number (bool excluded) against `rule`; return it as a float."""
-    hint = f"use a number {rule.rule()}, e.g. {rule.example}"
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        errors.add(path, f"Invalid {rule.label}: {_described(value)}; {hint}")
+        errors.add(path, f"Invalid {rule.label}: {_described(value)}; {_real_hint(rule)}")
         return None
     try:
         number = float(value)
     except (OverflowError, ValueError):
         # An int (or Fraction) past ~1.8e308 has no float: say so rather than raise.
         errors.add(path, f"Invalid {rule.label}: {_show(value)} is too large to be a number "
-                         f"here; {hint}")
+                         f"here; {_real_hint(rule)}")
         return None
     if not math.isfinite(number):
-        errors.add(path, f"Invalid {rule.label}: {_show(number)}; it must be finite, {hint}")
+        errors.add(path, f"Invalid {rule.label}: {_show(number)}; it must be finite, "
+                         f"{_real_hint(rule)}")
         return None
     if not rule.contains(number):
-        errors.add(path, f"Invalid {rule.label}: {_show(value)}; {hint}")
+        errors.add(path, f"Invalid {rule.label}: {_show(value)}; {_real_hint(rule)}")
         return None
     return number
 
@@ -568,7 +577,7 @@ def _check_output_layer(errors: _Errors, layers: list[dict[str, Any]], loss: str
                    f"loss '{loss}' needs a {fused} last layer; got '{activation}'. "
                    f"Set the last layer's activation to \"{fused}\"")
     if rule.output_units == losses.ONE_PER_CLASS and units < 2:
-        others = [f"{name} with {_units_phrase(1, other.fused_with or 'linear')}"
+        others = [f"{name} with {_units_phrase(1, other.fused_with or 'output')}"
                   for name, other in losses.LOSSES.items() if other.output_units == losses.ONE]
         alternative = f", or {_or_join(others)}" if others else ""
         errors.add(f"{path}.units",
