@@ -69,6 +69,22 @@ def replaced(path: tuple[Any, ...], value: Any) -> Callable[[], dict[str, Any]]:
     return build
 
 
+def worst() -> dict[str, Any]:
+    """Return 32 layers with every field wrong and junk at every level (test_spec.py's)."""
+    layer = {"units": 10**400, "activation": "x" * 10_000, "dropout": float("nan"),
+             "init": nested(3000), **{f"junk{i}": i for i in range(1000)}}
+    return {
+        **{key: nested(3000) for key in ("version", "init", "loss", "epochs", "batch_size",
+                                         "l2", "gradient_clip", "seed", "dtype")},
+        "layers": [dict(layer) for _ in range(32)],
+        "optimizer": {"name": "adam", "learning_rate": 10**400,
+                      **{f"o{i}": i for i in range(1000)}},
+        "schedule": {"name": "step", "gamma": float("inf"), "step_size": -(10**400)},
+        "early_stopping": {"patience": float("nan"), "min_delta": "x" * 10_000},
+        **{f"top{i}": i for i in range(1000)},
+    }
+
+
 CASES: dict[str, Callable[[], Any]] = {
     "valid spec": base,
     f"{UNKNOWN:,} unknown keys at top level": lambda: with_unknown_keys("top"),
@@ -83,6 +99,7 @@ CASES: dict[str, Callable[[], Any]] = {
     "l2 nested 5,000 deep": replaced(("l2",), nested(5000)),
     "activation = 1 MB string": replaced(("layers", 0, "activation"), "x" * 1_000_000),
     "1 MB unknown key name": lambda: {**base(), "k" * 1_000_000: 1},
+    "worst: 32 bad layers, junk everywhere": worst,
 }
 
 

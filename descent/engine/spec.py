@@ -14,22 +14,38 @@ from the tables that implement them (`activations.ACTIVATIONS`, `initializers.IN
 Whatever the input (any JSON, or any Python value), parsing either returns a spec or raises
 `SpecError`: a huge integer, NaN, a bool, a deeply nested or enormous value is reported at
 its path with bounded work, and the error stays small (values and keys are shown shortened,
-and at most `MAX_UNKNOWN_KEYS_SHOWN` unknown keys are listed, the rest counted).
+and at most `fields.MAX_UNKNOWN_KEYS_SHOWN` unknown keys are listed, the rest counted). The
+checks of one value and the shortened rendering of bad values are in `fields.py`.
+
+Over 400 lines, on purpose: it is the whole spec, section by section (layers, optimizer,
+schedule, batch size, early stopping, the last-layer rules, the data rules), and reads as one.
 """
 
 from __future__ import annotations
 
 import copy
-import difflib
 import hashlib
 import json
-import math
 import numbers
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from descent.engine import activations, initializers, losses, model, optimizers, schedules
-from descent.engine.hyperparameters import MAX_EPOCHS, Real, Rule, Whole
+from descent.engine.fields import (
+    Errors,
+    SpecError,
+    check_choice,
+    check_object,
+    check_real,
+    check_value,
+    check_whole,
+    described,
+    or_join,
+    report_missing,
+    show,
+    suggest,
+)
+from descent.engine.hyperparameters import MAX_EPOCHS, Real, Whole
 from descent.engine.tasks import REGRESSION, TASKS, describe_task
 
 SPEC_VERSION = 1
@@ -61,15 +77,6 @@ MAX_LAYERS = 32
 MAX_UNITS = 4096
 MAX_BATCH_SIZE = 1_000_000
 MAX_SEED = 2**32 - 1
-
-# The error stays small whatever the document: values are shown up to MAX_SHOWN characters,
-# keys up to MAX_KEY_SHOWN, and the first MAX_UNKNOWN_KEYS_SHOWN unknown keys are listed.
-MAX_SHOWN = 60
-MAX_KEY_SHOWN = 40
-MAX_UNKNOWN_KEYS_SHOWN = 20
-# No name the spec knows is longer; a longer word gets no "did you mean" (difflib would
-# spend time proportional to its length).
-MAX_SUGGESTED_LENGTH = 64
 
 # The spec's own numbers (the optimizers' and schedules' are in their tables).
 UNITS = Whole(label="units", example=16, minimum=1, maximum=MAX_UNITS)
@@ -105,289 +112,13 @@ TOP_LEVEL_KEYS = (
 LAYER_KEYS = ("units", "activation", "dropout", "init")
 EARLY_STOPPING_KEYS = ("patience", "min_delta")
 
-# Names people bring from other libraries that difflib cannot match by spelling.
-ALIASES = {
-    "lr": "learning_rate",
-    "learningrate": "learning_rate",
-    "neurons": "units",
-    "n_units": "units",
-    "size": "units",
-    "act": "activation",
-    "optimiser": "optimizer",
-    "optim": "optimizer",
-    "scheduler": "schedule",
-    "lr_schedule": "schedule",
-    "n_epochs": "epochs",
-    "num_epochs": "epochs",
-    "weight_decay": "l2",
-    "clip": "gradient_clip",
-    "clip_norm": "gradient_clip",
-    "kernel_initializer": "init",
-    "initializer": "init",
-    "decay": "gamma",
-    "random_state": "seed",
-}
-
-
-class SpecError(Exception):
-    """A spec that cannot be trained; `.errors` maps field paths to fix-it messages."""
-
-    def __init__(self, errors: Mapping[str, list[str]]) -> None:
-        self.errors: dict[str, list[str]] = {path: list(msgs) for path, msgs in errors.items()}
-        super().__init__(self._summary())
-
-    def __reduce__(self) -> tuple[type, tuple[dict[str, list[str]]]]:
-        # Rebuild from the errors, not the summary, so the error survives pickling (Celery).
-        return (type(self), (self.errors,))
-
-    def _summary(self) -> str:
-        lines = [f"{path or 'spec'}: {message}" for path, msgs in self.errors.items()
-                 for message in msgs]
-        return "invalid spec: " + "; ".join(lines)
-
-
-class _Errors:
-    """Collect messages per path so one pass reports every problem."""
-
-    def __init__(self) -> None:
-        self.by_path: dict[str, list[str]] = {}
-        self.unknown_keys_shown = 0
-
-    def add(self, path: str, message: str) -> None:
-        self.by_path.setdefault(path, []).append(message)
-
-    def unknown_keys(self, path: str, keys: Iterable[Any],
-                     message: Callable[[Any, str], str]) -> None:
-        """Report the unknown `keys` of the object at `path`, the first few in full.
-
-        Past `MAX_UNKNOWN_KEYS_SHOWN` in the whole spec, keys are only counted, into one
-        message at the object's path: a document with 20,000 junk keys costs one pass over
-        them and a short answer.
-        """
-        hidden = 0
-        for key in keys:
-            if self.unknown_keys_shown < MAX_UNKNOWN_KEYS_SHOWN:
-                self.unknown_keys_shown += 1
-                name = _key_text(key)
-                self.add(_join(path, name), message(key, name))
-            else:
-                hidden += 1
-        if hidden:
-            where = f" in {path}" if path else ""
-            self.add(path or "spec", f"...and {hidden:,} more unknown keys{where} (not listed); "
-                                     "remove every key that is not an accepted one")
-
-    def __bool__(self) -> bool:
-        return bool(self.by_path)
-
-    def raise_if_any(self) -> None:
-        if self.by_path:
-            raise SpecError(self.by_path)
-
-
-# --- showing values -----------------------------------------------------------------------
-
-
-def _clip(text: str, limit: int = MAX_SHOWN) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _integer_text(number: int) -> str:
-    """Write an int, or its size when it has too many digits to print (or to read)."""
-    if number.bit_length() <= 128:
-        return str(number)
-    # str() of a huge int is slow and refused past 4,300 digits; its size is what matters.
-    digits = int(number.bit_length() * math.log10(2)) + 1
-    return f"{'-' if number < 0 else ''}an integer of about {digits:,} digits"
-
-
-def _render(value: Any, depth: int) -> str:
-    """Write a value as JSON would, shortened: at most 4 items per level, `depth` levels."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, numbers.Integral):
-        return _integer_text(int(value))
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "NaN"
-        if math.isinf(value):
-            return "Infinity" if value > 0 else "-Infinity"
-        return repr(float(value))
-    if isinstance(value, str):
-        return json.dumps(value[: MAX_SHOWN + 1], ensure_ascii=False)
-    if isinstance(value, Mapping):
-        if depth <= 0:
-            return "{...}" if value else "{}"
-        parts = []
-        for index, (key, item) in enumerate(value.items()):
-            if index == 4:
-                parts.append("...")
-                break
-            parts.append(f"{_render(_key_text(key), 0)}: {_clip(_render(item, depth - 1))}")
-        return "{" + ", ".join(parts) + "}"
-    if isinstance(value, list | tuple):
-        if depth <= 0:
-            return "[...]" if value else "[]"
-        parts = [_clip(_render(item, depth - 1)) for item in value[:4]]
-        if len(value) > 4:
-            parts.append("...")
-        return "[" + ", ".join(parts) + "]"
-    if isinstance(value, numbers.Real):
-        try:
-            return _render(float(value), depth)
-        except (OverflowError, ValueError):
-            return f"a {type(value).__name__} too large for a float"
-    return f"a {type(value).__name__}"
-
-
-def _show(value: Any) -> str:
-    """Render a value as the user wrote it (JSON), short enough for a message."""
-    return _clip(_render(value, 2))
-
-
-def _described(value: Any) -> str:
-    """Show a value plus its JSON type where the text alone could mislead ("1" vs 1)."""
-    if isinstance(value, bool):
-        kind = "a boolean"
-    elif isinstance(value, str):
-        kind = "a string"
-    elif isinstance(value, Mapping):
-        kind = "an object"
-    elif isinstance(value, list | tuple):
-        kind = "a list"
-    else:
-        return _show(value)
-    return f"{_show(value)} ({kind})"
-
-
-def _key_text(key: Any) -> str:
-    """Return a key as text for a path or a message, shortened (`""` for the empty key)."""
-    if key == "":
-        return '""'
-    return _clip(key if isinstance(key, str) else _show(key), MAX_KEY_SHOWN)
-
-
-def _join(path: str, key: str) -> str:
-    return f"{path}.{key}" if path else key
-
-
-def _or_join(words: list[str]) -> str:
-    """Join words as a person would: "a", "a or b", "a, b or c"."""
-    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
-
-
-def _suggest(word: str, choices: tuple[str, ...] | list[str]) -> str:
-    """Return " did you mean 'x'?" for a near miss (by spelling, case or known alias)."""
-    if len(word) > MAX_SUGGESTED_LENGTH:
-        return ""
-    lowered = word.lower()
-    if lowered in choices and lowered != word:
-        return f" Did you mean '{lowered}'?"
-    if ALIASES.get(lowered) in choices:
-        return f" Did you mean '{ALIASES[lowered]}'?"
-    close = difflib.get_close_matches(lowered, list(choices), n=1, cutoff=0.6)
-    return f" Did you mean '{close[0]}'?" if close else ""
-
-
-# --- checking one value -------------------------------------------------------------------
-
-
-def _object(
-    errors: _Errors, path: str, value: Any, allowed: tuple[str, ...], example: str
-) -> dict[str, Any] | None:
-    """Check that `value` is an object with only `allowed` keys; report the rest."""
-    if not isinstance(value, Mapping):
-        errors.add(path or "spec", f"Invalid {path or 'spec'}: {_described(value)}; "
-                                   f"use an object, e.g. {example}")
-        return None
-    accepted = frozenset(allowed)
-    where = f" in {path}" if path else ""
-    errors.unknown_keys(
-        path, (key for key in value if key not in accepted),
-        lambda key, name: f"Unknown key '{name}'{where}.{_suggest(name, allowed)} "
-                          f"Accepted keys: {', '.join(allowed)}",
-    )
-    return dict(value)
-
-
-def _whole(errors: _Errors, path: str, value: Any, rule: Whole) -> int | None:
-    """Check a whole number (bool and float excluded) against `rule`."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        errors.add(path, f"Invalid {rule.label}: {_described(value)}; {_whole_hint(rule)}")
-        return None
-    number = int(value)
-    if not rule.contains(number):
-        errors.add(path, f"Invalid {rule.label}: {_show(number)}; {_whole_hint(rule)}")
-        return None
-    return number
-
-
-def _whole_hint(rule: Whole) -> str:
-    return f"use a whole number {rule.rule()}, e.g. {rule.example}"
-
-
-def _real_hint(rule: Real) -> str:
-    return f"use a number {rule.rule()}, e.g. {rule.example}"
-
-
-def _real(errors: _Errors, path: str, value: Any, rule: Real) -> float | None:
-    """Check a finite real number (bool excluded) against `rule`; return it as a float."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        errors.add(path, f"Invalid {rule.label}: {_described(value)}; {_real_hint(rule)}")
-        return None
-    try:
-        number = float(value)
-    except (OverflowError, ValueError):
-        # An int (or Fraction) past ~1.8e308 has no float: say so rather than raise.
-        errors.add(path, f"Invalid {rule.label}: {_show(value)} is too large to be a number "
-                         f"here; {_real_hint(rule)}")
-        return None
-    if not math.isfinite(number):
-        errors.add(path, f"Invalid {rule.label}: {_show(number)}; it must be finite, "
-                         f"{_real_hint(rule)}")
-        return None
-    if not rule.contains(number):
-        errors.add(path, f"Invalid {rule.label}: {_show(value)}; {_real_hint(rule)}")
-        return None
-    return number
-
-
-def _value(errors: _Errors, path: str, value: Any, rule: Rule) -> float | int | None:
-    """Check `value` against a `Whole` or a `Real` rule."""
-    if isinstance(rule, Whole):
-        return _whole(errors, path, value, rule)
-    return _real(errors, path, value, rule)
-
-
-def _choice(
-    errors: _Errors, path: str, value: Any, *, label: str, choices: tuple[str, ...]
-) -> str | None:
-    options = ", ".join(choices)
-    if not isinstance(value, str):
-        errors.add(path, f"Invalid {label}: {_described(value)}; "
-                         f"use one of: {options}")
-        return None
-    if value not in choices:
-        errors.add(path, f"Unknown {label}: '{_clip(value, MAX_KEY_SHOWN)}'."
-                         f"{_suggest(value, choices)} Use one of: {options}")
-        return None
-    return value
-
-
-def _required(errors: _Errors, path: str, what: str) -> None:
-    parent, _, key = path.rpartition(".")
-    errors.add(path, f"Missing {what}; add \"{key}\" to {parent or 'the spec'}")
-
-
 # --- the sections -------------------------------------------------------------------------
 
 
-def _parse_layers(errors: _Errors, raw: Any, init: str | None) -> list[dict[str, Any]] | None:
+def _parse_layers(errors: Errors, raw: Any, init: str | None) -> list[dict[str, Any]] | None:
     example = '[{"units": 16, "activation": "relu"}, {"units": 1, "activation": "linear"}]'
     if not isinstance(raw, list | tuple):
-        errors.add("layers", f"Invalid layers: {_described(raw)}; "
+        errors.add("layers", f"Invalid layers: {described(raw)}; "
                              f"use a list of layers, e.g. {example}")
         return None
     if not raw:
@@ -402,19 +133,19 @@ def _parse_layers(errors: _Errors, raw: Any, init: str | None) -> list[dict[str,
     last = len(raw) - 1
     for index, item in enumerate(raw):
         path = f"layers[{index}]"
-        obj = _object(errors, path, item, LAYER_KEYS, '{"units": 16, "activation": "relu"}')
+        obj = check_object(errors, path, item, LAYER_KEYS, '{"units": 16, "activation": "relu"}')
         if obj is None:
             complete = False
             continue
         layer: dict[str, Any] = {}
         if "units" in obj:
-            layer["units"] = _whole(errors, f"{path}.units", obj["units"], UNITS)
+            layer["units"] = check_whole(errors, f"{path}.units", obj["units"], UNITS)
         else:
-            _required(errors, f"{path}.units", "units (the layer's width, e.g. 16)")
+            report_missing(errors, f"{path}.units", "units (the layer's width, e.g. 16)")
             layer["units"] = None
         if "activation" in obj:
-            activation = _choice(errors, f"{path}.activation", obj["activation"],
-                                 label="activation", choices=names)
+            activation = check_choice(errors, f"{path}.activation", obj["activation"],
+                                      label="activation", choices=names)
             if activation and activations.ACTIVATIONS[activation].output_only and index != last:
                 hidden = [n for n in names if not activations.ACTIVATIONS[n].output_only]
                 errors.add(f"{path}.activation",
@@ -423,18 +154,19 @@ def _parse_layers(errors: _Errors, raw: Any, init: str | None) -> list[dict[str,
                            f"{', '.join(hidden)}")
             layer["activation"] = activation
         else:
-            _required(errors, f"{path}.activation", f"activation (one of: {', '.join(names)})")
+            report_missing(errors, f"{path}.activation",
+                           f"activation (one of: {', '.join(names)})")
             layer["activation"] = None
         dropout = obj.get("dropout", DROPOUT.default)
-        layer["dropout"] = _real(errors, f"{path}.dropout", dropout, DROPOUT)
+        layer["dropout"] = check_real(errors, f"{path}.dropout", dropout, DROPOUT)
         if index == last and layer["dropout"]:
             errors.add(f"{path}.dropout",
-                       f"Invalid dropout on the output layer: {_show(dropout)}; dropout "
+                       f"Invalid dropout on the output layer: {show(dropout)}; dropout "
                        "applies to a layer's outputs and would drop predictions, so put it "
                        "on a hidden layer (or set 0)")
         if "init" in obj:
-            layer["init"] = _choice(errors, f"{path}.init", obj["init"], label="init",
-                                    choices=tuple(initializers.INITIALIZERS))
+            layer["init"] = check_choice(errors, f"{path}.init", obj["init"], label="init",
+                                         choices=tuple(initializers.INITIALIZERS))
         else:
             layer["init"] = init
         complete = complete and all(v is not None for v in layer.values())
@@ -442,19 +174,19 @@ def _parse_layers(errors: _Errors, raw: Any, init: str | None) -> list[dict[str,
     return layers if complete else None
 
 
-def _parse_optimizer(errors: _Errors, raw: Any) -> dict[str, Any] | None:
+def _parse_optimizer(errors: Errors, raw: Any) -> dict[str, Any] | None:
     example = '{"name": "adam", "learning_rate": 0.01}'
     table = optimizers.OPTIMIZERS
     if not isinstance(raw, Mapping):
-        errors.add("optimizer", f"Invalid optimizer: {_described(raw)}; "
+        errors.add("optimizer", f"Invalid optimizer: {described(raw)}; "
                                 f"use an object, e.g. {example}")
         return None
     if "name" not in raw:
-        _required(errors, "optimizer.name", f"optimizer name (one of: {', '.join(table)})")
+        report_missing(errors, "optimizer.name", f"optimizer name (one of: {', '.join(table)})")
         name = None
     else:
-        name = _choice(errors, "optimizer.name", raw["name"], label="optimizer",
-                       choices=tuple(table))
+        name = check_choice(errors, "optimizer.name", raw["name"], label="optimizer",
+                            choices=tuple(table))
     hyperparameters = table[name].hyperparameters if name else {}
     if name is not None:
         accepted = ("name", "learning_rate", *hyperparameters)
@@ -463,46 +195,47 @@ def _parse_optimizer(errors: _Errors, raw: Any) -> dict[str, Any] | None:
         def unknown(key: Any, shown: str) -> str:
             owners = [other for other, info in table.items() if key in info.hyperparameters]
             where = (f" ('{shown}' belongs to {', '.join(owners)})." if owners
-                     else "." + _suggest(shown, accepted))
+                     else "." + suggest(shown, accepted))
             return (f"Unknown key '{shown}' for optimizer '{name}'{where} "
                     f"Accepted keys: {', '.join(accepted)}")
 
         errors.unknown_keys("optimizer", (key for key in raw if key not in known), unknown)
     optimizer: dict[str, Any] = {"name": name}
     if "learning_rate" in raw:
-        optimizer["learning_rate"] = _real(errors, "optimizer.learning_rate",
-                                           raw["learning_rate"], optimizers.LEARNING_RATE)
+        optimizer["learning_rate"] = check_real(errors, "optimizer.learning_rate",
+                                                raw["learning_rate"], optimizers.LEARNING_RATE)
     else:
         rule = optimizers.LEARNING_RATE
-        _required(errors, "optimizer.learning_rate",
-                  f"learning rate (a number {rule.rule()}, e.g. {rule.example})")
+        report_missing(errors, "optimizer.learning_rate",
+                       f"learning rate (a number {rule.rule()}, e.g. {rule.example})")
         optimizer["learning_rate"] = None
     for key, rule in hyperparameters.items():
-        optimizer[key] = _real(errors, f"optimizer.{key}", raw.get(key, rule.default), rule)
+        optimizer[key] = check_real(errors, f"optimizer.{key}", raw.get(key, rule.default), rule)
     if any(v is None for v in optimizer.values()):
         return None
     return optimizer
 
 
-def _parse_schedule(errors: _Errors, raw: Any, epochs: int | None,
+def _parse_schedule(errors: Errors, raw: Any, epochs: int | None,
                     learning_rate: float | None) -> dict[str, Any] | None:
     example = '{"name": "constant"}'
     table = schedules.SCHEDULES
     if not isinstance(raw, Mapping):
-        errors.add("schedule", f"Invalid schedule: {_described(raw)}; "
+        errors.add("schedule", f"Invalid schedule: {described(raw)}; "
                                f"use an object, e.g. {example}")
         return None
     if "name" not in raw:
-        _required(errors, "schedule.name", f"schedule name (one of: {', '.join(table)})")
+        report_missing(errors, "schedule.name", f"schedule name (one of: {', '.join(table)})")
         return None
-    name = _choice(errors, "schedule.name", raw["name"], label="schedule", choices=tuple(table))
+    name = check_choice(errors, "schedule.name", raw["name"], label="schedule",
+                        choices=tuple(table))
     if name is None:
         return None
     hyperparameters = table[name].hyperparameters
-    _object(errors, "schedule", raw, ("name", *hyperparameters, "warmup_epochs"), example)
+    check_object(errors, "schedule", raw, ("name", *hyperparameters, "warmup_epochs"), example)
     schedule: dict[str, Any] = {"name": name}
     for key, rule in hyperparameters.items():
-        schedule[key] = _value(errors, f"schedule.{key}", raw.get(key, rule.default), rule)
+        schedule[key] = check_value(errors, f"schedule.{key}", raw.get(key, rule.default), rule)
     minimum = schedule.get("min_learning_rate")
     if minimum is not None and learning_rate is not None and minimum > learning_rate:
         errors.add("schedule.min_learning_rate",
@@ -510,8 +243,8 @@ def _parse_schedule(errors: _Errors, raw: Any, epochs: int | None,
                    f"learning rate {learning_rate}, so use a value ≤ {learning_rate}")
         schedule["min_learning_rate"] = None
     warmup_rule = schedules.WARMUP_EPOCHS
-    warmup = _whole(errors, "schedule.warmup_epochs",
-                    raw.get("warmup_epochs", warmup_rule.default), warmup_rule)
+    warmup = check_whole(errors, "schedule.warmup_epochs",
+                         raw.get("warmup_epochs", warmup_rule.default), warmup_rule)
     if warmup is not None and epochs is not None and warmup >= epochs:
         errors.add("schedule.warmup_epochs",
                    f"Invalid warmup epochs: {warmup}; the run has {epochs} epochs, so use "
@@ -523,22 +256,22 @@ def _parse_schedule(errors: _Errors, raw: Any, epochs: int | None,
     return schedule
 
 
-def _parse_batch_size(errors: _Errors, raw: Any, optimizer: str | None) -> int | str | None:
+def _parse_batch_size(errors: Errors, raw: Any, optimizer: str | None) -> int | str | None:
     # isinstance first: `raw == "full"` on an array-like would compare element-wise.
     if isinstance(raw, str) and raw == "full":
         return "full"
     hint = f'use a whole number {BATCH_SIZE.rule()}, e.g. {BATCH_SIZE.example}, or "full"'
     if isinstance(raw, bool) or not isinstance(raw, numbers.Integral):
-        errors.add("batch_size", f"Invalid batch size: {_described(raw)}; {hint}")
+        errors.add("batch_size", f"Invalid batch size: {described(raw)}; {hint}")
         return None
     if not BATCH_SIZE.contains(int(raw)):
-        errors.add("batch_size", f"Invalid batch size: {_show(raw)}; {hint}")
+        errors.add("batch_size", f"Invalid batch size: {show(raw)}; {hint}")
         return None
     if optimizer is not None and optimizers.OPTIMIZERS[optimizer].full_batch:
         update = optimizers.OPTIMIZERS[optimizer].update
         batched = [name for name, info in optimizers.OPTIMIZERS.items()
                    if info.update is update and not info.full_batch]
-        instead = f" (or choose {_or_join(batched)} for mini-batches)" if batched else ""
+        instead = f" (or choose {or_join(batched)} for mini-batches)" if batched else ""
         errors.add("batch_size", f"Invalid batch size for optimizer '{optimizer}': {raw}; "
                                  f"{optimizer} is full-batch gradient descent, so use "
                                  f'"full"{instead}')
@@ -546,15 +279,15 @@ def _parse_batch_size(errors: _Errors, raw: Any, optimizer: str | None) -> int |
     return int(raw)
 
 
-def _parse_early_stopping(errors: _Errors, raw: Any) -> dict[str, Any] | None:
-    obj = _object(errors, "early_stopping", raw, EARLY_STOPPING_KEYS,
-                  '{"patience": 10, "min_delta": 0.0} (or null to train every epoch)')
+def _parse_early_stopping(errors: Errors, raw: Any) -> dict[str, Any] | None:
+    obj = check_object(errors, "early_stopping", raw, EARLY_STOPPING_KEYS,
+                       '{"patience": 10, "min_delta": 0.0} (or null to train every epoch)')
     if obj is None:
         return None
-    patience = _whole(errors, "early_stopping.patience",
-                      obj.get("patience", PATIENCE.default), PATIENCE)
-    min_delta = _real(errors, "early_stopping.min_delta",
-                      obj.get("min_delta", MIN_DELTA.default), MIN_DELTA)
+    patience = check_whole(errors, "early_stopping.patience",
+                           obj.get("patience", PATIENCE.default), PATIENCE)
+    min_delta = check_real(errors, "early_stopping.min_delta",
+                           obj.get("min_delta", MIN_DELTA.default), MIN_DELTA)
     if patience is None or min_delta is None:
         return None
     return {"patience": patience, "min_delta": min_delta}
@@ -564,7 +297,7 @@ def _units_phrase(count: int, activation: str) -> str:
     return f"{count} {activation} unit{'s' if count != 1 else ''}"
 
 
-def _check_output_layer(errors: _Errors, layers: list[dict[str, Any]], loss: str) -> None:
+def _check_output_layer(errors: Errors, layers: list[dict[str, Any]], loss: str) -> None:
     """Apply the spec-level loss/last-layer rules of `losses.LOSSES` (no data needed)."""
     index = len(layers) - 1
     last = layers[index]
@@ -579,7 +312,7 @@ def _check_output_layer(errors: _Errors, layers: list[dict[str, Any]], loss: str
     if rule.output_units == losses.ONE_PER_CLASS and units < 2:
         others = [f"{name} with {_units_phrase(1, other.fused_with or 'output')}"
                   for name, other in losses.LOSSES.items() if other.output_units == losses.ONE]
-        alternative = f", or {_or_join(others)}" if others else ""
+        alternative = f", or {or_join(others)}" if others else ""
         errors.add(f"{path}.units",
                    f"loss '{loss}' needs one unit per class (at least 2); got {units}. For "
                    f"two classes use {_units_phrase(2, fused or 'output')}{alternative}")
@@ -587,15 +320,15 @@ def _check_output_layer(errors: _Errors, layers: list[dict[str, Any]], loss: str
         others = [f"{name} with {other.fused_with}" if other.fused_with else name
                   for name, other in losses.LOSSES.items()
                   if other.output_units == losses.ONE_PER_CLASS]
-        instead = f". For several classes use {_or_join(others)}" if others else ""
+        instead = f". For several classes use {or_join(others)}" if others else ""
         errors.add(f"{path}.units",
                    f"loss '{loss}' needs {_units_phrase(1, fused or 'output')} in the last "
                    f"layer; got {units}{instead}")
     if fused is None and activations.ACTIVATIONS[activation].output_only:
         fitting = [name for name, other in losses.LOSSES.items() if other.fused_with == activation]
         errors.add("loss", f"a {activation} last layer needs loss "
-                           f"{_or_join([repr(name) for name in fitting])}; got '{loss}'. Use "
-                           f"{_or_join(fitting)}, or another last-layer activation")
+                           f"{or_join([repr(name) for name in fitting])}; got '{loss}'. Use "
+                           f"{or_join(fitting)}, or another last-layer activation")
 
 
 # --- public -------------------------------------------------------------------------------
@@ -607,39 +340,41 @@ def parse_spec(raw: Any) -> dict[str, Any]:
     Raises `SpecError` listing every problem found, keyed by field path. The result is a
     plain JSON-safe dict; `parse_spec(result) == result`.
     """
-    errors = _Errors()
-    obj = _object(errors, "", raw, TOP_LEVEL_KEYS,
-                  '{"layers": [...], "loss": "mse", "optimizer": {...}}')
+    errors = Errors()
+    obj = check_object(errors, "", raw, TOP_LEVEL_KEYS,
+                       '{"layers": [...], "loss": "mse", "optimizer": {...}}')
     if obj is None:
         raise SpecError({"spec": errors.by_path.pop("spec")})
 
     version = obj.get("version", SPEC_VERSION)
     if isinstance(version, bool) or not isinstance(version, int) or version != SPEC_VERSION:
-        errors.add("version", f"Unsupported spec version: {_described(version)}; this engine reads "
-                              f"version {SPEC_VERSION}, so set \"version\": {SPEC_VERSION}")
+        errors.add("version", f"Unsupported spec version: {described(version)}; this engine "
+                              f"reads version {SPEC_VERSION}, so set \"version\": {SPEC_VERSION}")
 
-    init = _choice(errors, "init", obj.get("init", DEFAULT_INIT), label="init",
-                   choices=tuple(initializers.INITIALIZERS))
+    init = check_choice(errors, "init", obj.get("init", DEFAULT_INIT), label="init",
+                        choices=tuple(initializers.INITIALIZERS))
     # A bad top-level init is reported once, at "init", not again on every layer.
     layers = None
     if "layers" in obj:
         layers = _parse_layers(errors, obj["layers"], init or DEFAULT_INIT)
     else:
-        _required(errors, "layers", 'layers, e.g. [{"units": 1, "activation": "linear"}]')
+        report_missing(errors, "layers", 'layers, e.g. [{"units": 1, "activation": "linear"}]')
 
     loss = None
     if "loss" in obj:
-        loss = _choice(errors, "loss", obj["loss"], label="loss", choices=tuple(losses.LOSSES))
+        loss = check_choice(errors, "loss", obj["loss"], label="loss",
+                            choices=tuple(losses.LOSSES))
     else:
-        _required(errors, "loss", f"loss (one of: {', '.join(losses.LOSSES)})")
+        report_missing(errors, "loss", f"loss (one of: {', '.join(losses.LOSSES)})")
 
-    epochs = _whole(errors, "epochs", obj.get("epochs", EPOCHS.default), EPOCHS)
+    epochs = check_whole(errors, "epochs", obj.get("epochs", EPOCHS.default), EPOCHS)
 
     optimizer = None
     if "optimizer" in obj:
         optimizer = _parse_optimizer(errors, obj["optimizer"])
     else:
-        _required(errors, "optimizer", 'optimizer, e.g. {"name": "adam", "learning_rate": 0.01}')
+        report_missing(errors, "optimizer",
+                       'optimizer, e.g. {"name": "adam", "learning_rate": 0.01}')
     learning_rate = optimizer["learning_rate"] if optimizer else None
 
     schedule = _parse_schedule(errors, obj.get("schedule", {"name": DEFAULT_SCHEDULE}), epochs,
@@ -650,16 +385,16 @@ def parse_spec(raw: Any) -> dict[str, Any]:
     batch_size = _parse_batch_size(
         errors, obj.get("batch_size", "full" if full_batch else BATCH_SIZE.default), optimizer_name)
 
-    l2 = _real(errors, "l2", obj.get("l2", L2.default), L2)
+    l2 = check_real(errors, "l2", obj.get("l2", L2.default), L2)
     gradient_clip = obj.get("gradient_clip")
     if gradient_clip is not None:
-        gradient_clip = _real(errors, "gradient_clip", gradient_clip, GRADIENT_CLIP)
+        gradient_clip = check_real(errors, "gradient_clip", gradient_clip, GRADIENT_CLIP)
     early_stopping = obj.get("early_stopping")
     if early_stopping is not None:
         early_stopping = _parse_early_stopping(errors, early_stopping)
-    seed = _whole(errors, "seed", obj.get("seed", SEED.default), SEED)
-    dtype = _choice(errors, "dtype", obj.get("dtype", DEFAULT_DTYPE), label="dtype",
-                    choices=tuple(model.DTYPES))
+    seed = check_whole(errors, "seed", obj.get("seed", SEED.default), SEED)
+    dtype = check_choice(errors, "dtype", obj.get("dtype", DEFAULT_DTYPE), label="dtype",
+                         choices=tuple(model.DTYPES))
 
     if layers and loss:
         _check_output_layer(errors, layers, loss)
@@ -693,12 +428,15 @@ def require_parsed(spec: Any) -> None:
         raise ValueError(f"not a parsed spec ({what}); pass the output of parse_spec, or "
                          "parsed=False to parse it")
 
+    def named(value: Any, table: Mapping[str, Any]) -> bool:
+        return isinstance(value, str) and value in table
+
     if not isinstance(spec, Mapping) or set(spec) != set(TOP_LEVEL_KEYS):
         fail("its keys are not those of a normalised spec")
-    if spec["version"] != SPEC_VERSION or type(spec["version"]) is not int:
+    if type(spec["version"]) is not int or spec["version"] != SPEC_VERSION:
         fail("version")
     layers = spec["layers"]
-    if not isinstance(layers, list) or not 1 <= len(layers) <= MAX_LAYERS:
+    if type(layers) is not list or not 1 <= len(layers) <= MAX_LAYERS:
         fail("layers")
     for layer in layers:
         if not isinstance(layer, Mapping) or set(layer) != set(LAYER_KEYS):
@@ -708,19 +446,20 @@ def require_parsed(spec: Any) -> None:
             fail("a layer's units")
         if type(dropout) is not float or not DROPOUT.contains(dropout):
             fail("a layer's dropout")
-        if layer["activation"] not in activations.ACTIVATIONS or \
-                layer["init"] not in initializers.INITIALIZERS:
+        if not named(layer["activation"], activations.ACTIVATIONS) or \
+                not named(layer["init"], initializers.INITIALIZERS):
             fail("a layer's activation or init")
     optimizer = spec["optimizer"]
-    if not isinstance(optimizer, Mapping) or optimizer.get("name") not in optimizers.OPTIMIZERS:
+    if not isinstance(optimizer, Mapping) or not named(optimizer.get("name"),
+                                                       optimizers.OPTIMIZERS):
         fail("optimizer")
-    if spec["loss"] not in losses.LOSSES or spec["dtype"] not in model.DTYPES:
+    if not named(spec["loss"], losses.LOSSES) or not named(spec["dtype"], model.DTYPES):
         fail("loss or dtype")
     if type(spec["epochs"]) is not int or not EPOCHS.contains(spec["epochs"]):
         fail("epochs")
     batch_size = spec["batch_size"]
-    if batch_size != "full" and (type(batch_size) is not int
-                                 or not BATCH_SIZE.contains(batch_size)):
+    if not (isinstance(batch_size, str) and batch_size == "full") and (
+            type(batch_size) is not int or not BATCH_SIZE.contains(batch_size)):
         fail("batch_size")
 
 
@@ -776,7 +515,7 @@ def validate_for_data(
         normalised = dict(spec)
     else:
         normalised = parse_spec(spec)
-    errors = _Errors()
+    errors = Errors()
     subject = f"{kind} '{dataset_name}'" if dataset_name else f"the {kind}"
     index = len(normalised["layers"]) - 1
     units_path = f"layers[{index}].units"
@@ -795,7 +534,7 @@ def validate_for_data(
                 width = 1 if other.output_units == losses.ONE else n_classes or 2
                 fitting.append(f"{name} ({_units_phrase(width, other.fused_with)})")
         errors.add("loss", f"{subject} is {describe_task(task, n_classes)}; use "
-                           f"{_or_join(fitting)}")
+                           f"{or_join(fitting)}")
     elif rule.output_units == losses.ONE_PER_TARGET and units != n_outputs:
         targets = "target" if n_outputs == 1 else "targets"
         errors.add(units_path, f"{subject} has {n_outputs} {targets}; the last layer has "

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from descent.engine.budget import estimate_budget
 from descent.engine.datasets import Dataset
+from descent.engine.fields import key_text
 from descent.engine.model import build_model
 from descent.engine.optimizers import OPTIMIZERS as OPTIMIZER_TABLE
 from descent.engine.schedules import SCHEDULES as SCHEDULE_TABLE
@@ -29,7 +30,6 @@ from descent.engine.spec import (
     OPTIMIZERS,
     SCHEDULES,
     SpecError,
-    _key_text,
     parse_spec,
     to_dict,
     validate_for_data,
@@ -89,7 +89,7 @@ MAX_ERROR_BYTES = 64_000
 def assert_is_a_field_error(error, document):
     """Assert `error.errors` names field paths of `document`, each with short messages."""
     assert error.errors
-    top_keys = {_key_text(key) for key in document} if isinstance(document, Mapping) else set()
+    top_keys = {key_text(key) for key in document} if isinstance(document, Mapping) else set()
     layers = document.get("layers") if isinstance(document, Mapping) else None
     for path, messages in error.errors.items():
         assert isinstance(path, str) and len(path) < 120, path
