@@ -31,6 +31,7 @@ from descent.engine.spec import (
     SCHEDULES,
     SpecError,
     parse_spec,
+    require_parsed,
     to_dict,
     validate_for_data,
 )
@@ -406,3 +407,14 @@ def test_every_parsed_spec_trains_one_epoch(document, data_seed):
         # linear net, say): the history keeps only finite epochs, and the message says why.
         assert len(result.history) <= 1
         assert "learning rate" in result.message
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.one_of(spec_like, trainable_specs().map(parse_spec)))
+def test_require_parsed_passes_only_parse_output_and_raises_only_value_error(document):
+    try:
+        require_parsed(document)
+    except ValueError as error:
+        assert "not a parsed spec" in str(error)
+        return
+    assert parse_spec(document) == document
