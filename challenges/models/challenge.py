@@ -5,8 +5,13 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
-# The metrics a challenge can rank by, and which way is better (engine.metrics computes them).
-METRIC_DIRECTIONS = {"accuracy": "max", "r2": "max", "mse": "min", "mae": "min", "log_loss": "min"}
+from descent.engine.metrics import METRICS
+
+# The metrics a challenge can rank by, and which way is better: read from the engine's one
+# table (`descent.engine.metrics.METRICS`), which computes them.
+METRIC_DIRECTIONS = {
+    name: "max" if metric.higher_is_better else "min" for name, metric in METRICS.items()
+}
 
 
 class Challenge(models.Model):

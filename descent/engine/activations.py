@@ -7,6 +7,11 @@ say so with `needs_input`, and the layer then keeps a copy.
 
 `gelu` is the tanh approximation (PyTorch `GELU(approximate="tanh")`): numpy has no `erf`, and
 the approximation has a closed-form derivative that gradient checks to float64 precision.
+
+`ACTIVATIONS`, at the bottom, is the one table of activations, keyed by the spec's strings:
+`spec.py` reads the names and which are output-only from it, `model.py` and `layers.py` the
+functions, `budget.py` whether a layer keeps a copy of its input (`needs_input`). To add an
+activation, write its forward and backward here and add its row.
 """
 
 import math
@@ -22,11 +27,18 @@ _GELU_CUBIC = 0.044715
 
 
 class Activation(NamedTuple):
-    """An activation: `forward(Z) -> A` and `backward(dA, A, Z) -> dZ`, both in place."""
+    """An activation: `forward(Z) -> A` and `backward(dA, A, Z) -> dZ`, both in place.
+
+    - `needs_input`: the backward pass reads `Z`, so the layer keeps a copy of it (one more
+      (n, units) array per batch, which the budget counts).
+    - `output_only`: it turns the outputs into class probabilities, so the spec allows it
+      only on the last layer, and only with the loss that fuses it (`Loss.fused_with`).
+    """
 
     forward: Callable[[np.ndarray], np.ndarray]
     backward: Callable[[np.ndarray, np.ndarray, np.ndarray | None], np.ndarray]
     needs_input: bool = False
+    output_only: bool = False
 
 
 def linear(Z: np.ndarray) -> np.ndarray:
@@ -159,5 +171,5 @@ ACTIVATIONS: dict[str, Activation] = {
     "gelu": Activation(gelu, gelu_backward, needs_input=True),
     "sigmoid": Activation(sigmoid, sigmoid_backward),
     "tanh": Activation(tanh, tanh_backward),
-    "softmax": Activation(softmax, softmax_backward),
+    "softmax": Activation(softmax, softmax_backward, output_only=True),
 }

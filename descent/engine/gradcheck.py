@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from descent.engine.losses import LOSSES, ONE, ONE_PER_CLASS
 from descent.engine.model import build_model
 
 STEP = 1e-5
@@ -93,8 +94,9 @@ def _name(index: int) -> str:
 
 def _targets(loss: str, rng: np.random.Generator, n: int, n_outputs: int) -> np.ndarray:
     """Return random labels of the kind `loss` reads."""
-    if loss == "cross_entropy":
+    units = LOSSES[loss].output_units
+    if units == ONE_PER_CLASS:
         return rng.integers(0, n_outputs, size=n)
-    if loss == "binary_cross_entropy":
+    if units == ONE:
         return rng.integers(0, 2, size=n)
     return rng.normal(size=(n, n_outputs))

@@ -3,6 +3,9 @@
 Each takes `(rng, fan_in, fan_out)` and returns a float64 `W` of shape (fan_in, fan_out); the
 model casts it to its dtype, so float32 and float64 models built from one seed start alike.
 The normal variants are plain (not truncated) normals, as in PyTorch's `nn.init`.
+
+`INITIALIZERS`, at the bottom, is the one table of initializers; `spec.py` reads the names
+from it. To add one, write its function here and add its row.
 """
 
 import math

@@ -10,6 +10,11 @@ Shape:
 takes logits and fuses the sigmoid in, `max(z, 0) - z·y + log1p(exp(-|z|))`: neither
 overflows whatever the logits. `mse`, `mae` and `huber` (delta 1) average over samples and
 outputs, like PyTorch's `reduction="mean"`.
+
+`LOSSES`, at the bottom, is the one table of losses, keyed by the spec's strings: besides the
+functions, each row says what its last layer must be (`fused_with`, `output_units`) and which
+tasks it fits; `spec.py` derives every loss/last-layer/task rule from it. To add a loss,
+write its value and gradient here and add its row.
 """
 
 from collections.abc import Callable
@@ -18,14 +23,29 @@ from typing import NamedTuple
 
 import numpy as np
 
+from descent.engine.tasks import BINARY, MULTICLASS, REGRESSION
+
+# How many units the last layer needs, per loss (`Loss.output_units`).
+ONE_PER_CLASS = "one per class"  # at least 2; the data's class count
+ONE = "one"  # exactly 1 (a probability of class 1)
+ONE_PER_TARGET = "one per target"  # the data's target width
+
 
 class Loss(NamedTuple):
-    """A loss: `value(out, y)`, `value_and_grad(out, y, grad)` and `prepare_targets(y, dtype)`."""
+    """A loss: `value(out, y)`, `value_and_grad(out, y, grad)` and `prepare_targets(y, dtype)`.
+
+    - `output_units`: `ONE_PER_CLASS`, `ONE` or `ONE_PER_TARGET` (the last layer's width).
+    - `tasks`: the tasks (`tasks.TASKS`) it can train.
+    - `fused_with`: the last-layer activation this loss absorbs (it then reads logits); the
+      spec requires that activation on the last layer. None: any non-output-only activation.
+    """
 
     value: Callable[[np.ndarray, np.ndarray], float]
     value_and_grad: Callable[[np.ndarray, np.ndarray, np.ndarray], float]
     prepare_targets: Callable[[np.ndarray, np.dtype], np.ndarray]
-    fused_with: str | None = None  # the last-layer activation this loss absorbs
+    output_units: str
+    tasks: tuple[str, ...]
+    fused_with: str | None = None
 
 
 @lru_cache(maxsize=16)
@@ -139,11 +159,15 @@ def cross_entropy_value_and_grad(logits: np.ndarray, y: np.ndarray, grad: np.nda
 
 
 LOSSES: dict[str, Loss] = {
-    "mse": Loss(mse, mse_value_and_grad, real_targets),
-    "mae": Loss(mae, mae_value_and_grad, real_targets),
-    "huber": Loss(huber, huber_value_and_grad, real_targets),
+    "mse": Loss(mse, mse_value_and_grad, real_targets, ONE_PER_TARGET, (REGRESSION,)),
+    "mae": Loss(mae, mae_value_and_grad, real_targets, ONE_PER_TARGET, (REGRESSION,)),
+    "huber": Loss(huber, huber_value_and_grad, real_targets, ONE_PER_TARGET, (REGRESSION,)),
     "binary_cross_entropy": Loss(
-        binary_cross_entropy, binary_cross_entropy_value_and_grad, binary_targets, "sigmoid"
+        binary_cross_entropy, binary_cross_entropy_value_and_grad, binary_targets, ONE,
+        (BINARY,), fused_with="sigmoid",
     ),
-    "cross_entropy": Loss(cross_entropy, cross_entropy_value_and_grad, class_indices, "softmax"),
+    "cross_entropy": Loss(
+        cross_entropy, cross_entropy_value_and_grad, class_indices, ONE_PER_CLASS,
+        (BINARY, MULTICLASS), fused_with="softmax",
+    ),
 }

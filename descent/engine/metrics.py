@@ -1,17 +1,27 @@
-"""Scores of predictions against labels: accuracy, mse, mae, r2, log_loss.
+"""Scores of predictions against labels: accuracy, r2, mse, mae, log_loss.
 
 Shape:
     - y: (n,) class indices for classification, (n, k) values for regression
     - predictions: what `Model.predict` returns, (n, k): class probabilities (binary: (n, 1),
       the probability of class 1) or values
+
+`METRICS`, at the bottom, is the one table of metrics: each row has the function, which way
+is better and the tasks it fits, so a challenge ranks by `metric_higher_is_better(name)` and
+offers `metrics_for_task(task)` instead of keeping its own copy. To add a metric, write its
+function here and add its row.
 """
 
+from __future__ import annotations
+
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-Metric = Callable[[np.ndarray, np.ndarray, str], float]
+from descent.engine.tasks import BINARY, MULTICLASS, REGRESSION, TASKS
+
+MetricFunction = Callable[[np.ndarray, np.ndarray, str], float]
 
 # Probabilities are clipped this far from 0 and 1 so that log_loss stays finite.
 PROBABILITY_EPS = 1e-7
@@ -76,17 +86,54 @@ def log_loss(y: np.ndarray, predictions: np.ndarray, task: str) -> float:
     return float(-np.mean(np.log(probabilities[np.arange(len(labels)), labels])))
 
 
+@dataclass(frozen=True)
+class Metric:
+    """One row of `METRICS`: the function, which way is better, and the tasks it fits.
+
+    Calling the row scores: `METRICS["accuracy"](y, predictions, task)`.
+    """
+
+    function: MetricFunction
+    higher_is_better: bool
+    tasks: tuple[str, ...]
+
+    def __call__(self, y: np.ndarray, predictions: np.ndarray, task: str) -> float:
+        """Return the score of `predictions` against `y`."""
+        return self.function(y, predictions, task)
+
+
+CLASSIFICATION = (BINARY, MULTICLASS)
+
+# In the order challenges list them (their database choices follow it).
 METRICS: dict[str, Metric] = {
-    "accuracy": accuracy,
-    "mse": mse,
-    "mae": mae,
-    "r2": r2,
-    "log_loss": log_loss,
+    "accuracy": Metric(accuracy, higher_is_better=True, tasks=CLASSIFICATION),
+    "r2": Metric(r2, higher_is_better=True, tasks=(REGRESSION,)),
+    "mse": Metric(mse, higher_is_better=False, tasks=(REGRESSION,)),
+    "mae": Metric(mae, higher_is_better=False, tasks=(REGRESSION,)),
+    "log_loss": Metric(log_loss, higher_is_better=False, tasks=CLASSIFICATION),
 }
+
+# What a run reports when nobody names a metric.
+DEFAULT_METRICS = {REGRESSION: "r2", BINARY: "accuracy", MULTICLASS: "accuracy"}
+
 
 def default_metric(task: str) -> str:
     """Return the metric a task reports when none is named: accuracy, or r2 for regression."""
-    return "r2" if task == "regression" else "accuracy"
+    return DEFAULT_METRICS.get(task, "accuracy")
+
+
+def metric_higher_is_better(name: str) -> bool:
+    """Tell whether a higher `name` score is better (accuracy, r2) or worse (mse, log_loss)."""
+    if name not in METRICS:
+        raise ValueError(f"Unknown metric: {name!r}; expected one of {', '.join(METRICS)}")
+    return METRICS[name].higher_is_better
+
+
+def metrics_for_task(task: str) -> tuple[str, ...]:
+    """Return the names of the metrics that fit `task`, in table order."""
+    if task not in TASKS:
+        raise ValueError(f"Invalid task: {task!r}; use one of: {', '.join(TASKS)}")
+    return tuple(name for name, metric in METRICS.items() if task in metric.tasks)
 
 
 def score(metric: str, model: Any, X: np.ndarray, y: np.ndarray, task: str) -> float:

@@ -20,6 +20,7 @@ from descent.engine.losses import LOSSES
 # Rows per chunk when evaluating a whole split: bounds the memory of big validation sets.
 EVAL_CHUNK_ROWS = 2048
 
+# The one table of dtypes a spec may name; spec.py reads the names, budget.py the sizes.
 DTYPES = {"float32": np.float32, "float64": np.float64}
 
 
@@ -33,7 +34,7 @@ class Model:
     """
 
     def __init__(self, spec: dict[str, Any], n_inputs: int, rng: np.random.Generator) -> None:
-        self.dtype = np.dtype(DTYPES[spec.get("dtype", "float32")])
+        self.dtype = np.dtype(DTYPES[spec["dtype"]])
         self.loss_name = spec["loss"]
         self.loss = LOSSES[self.loss_name]
         widths = [n_inputs] + [layer["units"] for layer in spec["layers"]]
@@ -54,11 +55,11 @@ class Model:
             dW = self.grads[weight_at : weight_at + n_in * n_out].reshape(n_in, n_out)
             b = self.params[bias_at : bias_at + n_out]
             db = self.grads[bias_at : bias_at + n_out]
-            W[...] = INITIALIZERS[layer.get("init", spec["init"])](rng, n_in, n_out)
+            W[...] = INITIALIZERS[layer["init"]](rng, n_in, n_out)
             is_last = index == len(shapes) - 1
             activation = "linear" if is_last and self.fused else layer["activation"]
             self.layers.append(
-                Dense(W, b, dW, db, activation, layer.get("dropout", 0.0), index > 0)
+                Dense(W, b, dW, db, activation, layer["dropout"], index > 0)
             )
             weight_at += n_in * n_out
             bias_at += n_out

@@ -5,16 +5,30 @@ PyTorch's formulas (`torch.optim.SGD` with dampening 0, `Adagrad`, `RMSprop`, `A
 so that a run can be checked against it step for step. State and scratch arrays are made
 once; a step is a few whole-buffer numpy calls with `out=`, and every scalar is a Python
 float, which numpy applies in the array's own dtype.
+
+`OPTIMIZERS`, at the bottom, is the one table of optimizers: the spec's name → the class, the
+hyperparameters it takes (rules and defaults, read by `spec.py`) and whether it is full-batch.
+Each class says how many per-parameter arrays it keeps between steps (`state_arrays`, read by
+`budget.py`). To add an optimizer, write its class here and add its row.
 """
 
+from __future__ import annotations
+
 import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from descent.engine.hyperparameters import Real
+
 
 class GD:
     """Plain gradient descent, `p -= lr·g`; `gd` runs it on the full batch, `sgd` on batches."""
+
+    # Per-parameter arrays kept between steps (the scratch buffer is work space, not state).
+    state_arrays = 0
 
     def __init__(self, settings: dict[str, Any], size: int, dtype: np.dtype) -> None:
         self.scratch = np.zeros(size, dtype)
@@ -29,6 +43,7 @@ class Momentum(GD):
     """Heavy ball: `buf = μ·buf + g`, `p -= lr·buf` (PyTorch SGD, dampening 0)."""
 
     nesterov = False
+    state_arrays = 1  # the velocity
 
     def __init__(self, settings: dict[str, Any], size: int, dtype: np.dtype) -> None:
         super().__init__(settings, size, dtype)
@@ -58,6 +73,8 @@ class Nesterov(Momentum):
 class Adagrad(GD):
     """`s += g²`, `p -= lr·g/(√s + eps)` (PyTorch Adagrad, initial accumulator 0)."""
 
+    state_arrays = 1  # the sum of squares
+
     def __init__(self, settings: dict[str, Any], size: int, dtype: np.dtype) -> None:
         super().__init__(settings, size, dtype)
         self.eps = float(settings["eps"])
@@ -80,6 +97,8 @@ class RMSprop(GD):
     It keeps `u = v/(1 - β₂)`, so that `u = β₂·u + g²` costs one numpy call fewer; the
     constant goes into the step: `lr·g/(√v + eps) = lr/√(1 - β₂) · g/(√u + eps/√(1 - β₂))`.
     """
+
+    state_arrays = 1  # the squared-gradient average
 
     def __init__(self, settings: dict[str, Any], size: int, dtype: np.dtype) -> None:
         super().__init__(settings, size, dtype)
@@ -111,6 +130,8 @@ class Adam(GD):
     fewer each, and folds the constants into the step, which is the same arithmetic up to
     float rounding: ten whole-buffer calls per step instead of thirteen.
     """
+
+    state_arrays = 2  # the two moments
 
     def __init__(self, settings: dict[str, Any], size: int, dtype: np.dtype) -> None:
         super().__init__(settings, size, dtype)
@@ -154,15 +175,58 @@ class AdamW(Adam):
         self.weight_decay = float(settings["weight_decay"])
 
 
-OPTIMIZERS: dict[str, type[GD]] = {
-    "gd": GD,
-    "sgd": GD,
-    "momentum": Momentum,
-    "nesterov": Nesterov,
-    "adagrad": Adagrad,
-    "rmsprop": RMSprop,
-    "adam": Adam,
-    "adamw": AdamW,
+# The learning rate every optimizer takes; it has no default (a spec must choose it).
+LEARNING_RATE = Real(label="learning rate", example=0.01, minimum=0.0, exclusive_minimum=True)
+MOMENTUM = Real(label="momentum", example=0.9, default=0.9, minimum=0.0, maximum=1.0,
+                exclusive_maximum=True)
+BETA1 = Real(label="beta1", example=0.9, default=0.9, minimum=0.0, maximum=1.0,
+             exclusive_maximum=True)
+BETA2 = Real(label="beta2", example=0.999, default=0.999, minimum=0.0, maximum=1.0,
+             exclusive_maximum=True)
+EPS = Real(label="eps", example=1e-8, default=1e-8, minimum=0.0, maximum=1.0,
+           exclusive_minimum=True)
+WEIGHT_DECAY = Real(label="weight decay", example=0.01, default=0.01, minimum=0.0)
+
+
+@dataclass(frozen=True)
+class OptimizerInfo:
+    """One row of `OPTIMIZERS`: the class that updates, its settings, and how it batches.
+
+    `hyperparameters` are the keys the spec's `optimizer` object takes besides `name` and
+    `learning_rate`, in the normalised spec's order, each with its rule and default.
+    Calling the row builds the optimizer: `OPTIMIZERS["adam"](settings, size, dtype)`.
+    """
+
+    update: type[GD]
+    hyperparameters: Mapping[str, Real] = field(default_factory=dict)
+    full_batch: bool = False  # True: the spec's batch_size must be "full"
+
+    @property
+    def state_arrays(self) -> int:
+        """Return how many per-parameter arrays the optimizer keeps between steps."""
+        return self.update.state_arrays
+
+    def defaults(self) -> dict[str, float]:
+        """Return the default of every hyperparameter besides the learning rate."""
+        return {key: rule.default for key, rule in self.hyperparameters.items()}
+
+    def __call__(self, settings: dict[str, Any], size: int, dtype: np.dtype) -> GD:
+        """Build the optimizer for `size` parameters from a spec's `optimizer` section."""
+        return self.update(settings, size, dtype)
+
+
+OPTIMIZERS: dict[str, OptimizerInfo] = {
+    "gd": OptimizerInfo(GD, full_batch=True),
+    "sgd": OptimizerInfo(GD),
+    "momentum": OptimizerInfo(Momentum, {"momentum": MOMENTUM}),
+    "nesterov": OptimizerInfo(Nesterov, {"momentum": MOMENTUM}),
+    "adagrad": OptimizerInfo(Adagrad, {"eps": EPS.with_default(1e-10)}),
+    # rmsprop's beta2 is the decay of its squared-gradient average (PyTorch's alpha).
+    "rmsprop": OptimizerInfo(RMSprop, {"beta2": BETA2.with_default(0.99), "eps": EPS}),
+    "adam": OptimizerInfo(Adam, {"beta1": BETA1, "beta2": BETA2, "eps": EPS}),
+    "adamw": OptimizerInfo(
+        AdamW, {"beta1": BETA1, "beta2": BETA2, "eps": EPS, "weight_decay": WEIGHT_DECAY}
+    ),
 }
 
 

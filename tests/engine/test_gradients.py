@@ -7,7 +7,8 @@ from descent.engine import activations, check_gradients, parse_spec
 from descent.engine.gradcheck import numeric_gradient
 
 TOLERANCE = 1e-6
-HIDDEN_ACTIVATIONS = ["linear", "relu", "leaky_relu", "elu", "gelu", "sigmoid", "tanh"]
+# Every activation a hidden layer may use, from the table: a new one is checked here at once.
+HIDDEN_ACTIVATIONS = [name for name, a in activations.ACTIVATIONS.items() if not a.output_only]
 
 
 def spec_of(layers: list[dict], loss: str = "mse", **extra: object) -> dict:
