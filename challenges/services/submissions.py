@@ -15,10 +15,10 @@ from django.utils import timezone
 
 from challenges.models import QUOTA_STATUSES, Challenge, QuotaDay, Run
 from challenges.selectors.datasets import challenge_dataset
-from challenges.services.queue import run_enqueue
 from challenges.services.run_cards import forks_counted
+from challenges.services.runs import run_create, utc_day
 from descent.engine.budget import estimate_budget
-from descent.engine.spec import SpecError, parse_spec, spec_hash, validate_for_data
+from descent.engine.spec import SpecError, validate_for_data
 
 
 class SubmissionRejected(Exception):
@@ -61,10 +61,6 @@ class QuotaStatus:
         return max(1, int((self.resets_at - now).total_seconds()) + 1)
 
 
-def utc_day(now: dt.datetime) -> dt.date:
-    return now.astimezone(dt.UTC).date()
-
-
 def next_utc_midnight(now: dt.datetime) -> dt.datetime:
     day = utc_day(now) + dt.timedelta(days=1)
     return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
@@ -91,8 +87,9 @@ def spec_check(*, challenge: Challenge, spec: Any) -> tuple[dict[str, Any], int]
     """
     data = challenge_dataset(challenge)
     try:
+        # validate_for_data parses the raw spec itself: parsing it here first was a second parse.
         normalised = validate_for_data(
-            parse_spec(spec), task=data.task, n_inputs=data.n_inputs, n_outputs=data.n_outputs,
+            spec, task=data.task, n_inputs=data.n_inputs, n_outputs=data.n_outputs,
             n_classes=data.n_classes, dataset_name=challenge.slug, kind="challenge",
         )
     except SpecError as exc:
@@ -147,12 +144,8 @@ def run_submit(
         quota = quota_status(user=user, challenge=challenge, now=now)
         if quota.left <= 0:
             raise QuotaExceeded(quota)
-        run = Run.objects.create(
-            owner=user, challenge=challenge, spec=normalised, spec_hash=spec_hash(normalised),
-            note=note, quota_day=utc_day(now), parameter_count=parameters,
-            forked_from=forked_from, enqueued_at=now,
-        )
-        transaction.on_commit(lambda: run_enqueue(run))
+        run = run_create(owner=user, challenge=challenge, spec=normalised, note=note, now=now,
+                         parameter_count=parameters, forked_from=forked_from)
         if forked_from is not None:
             forks_counted(forked_from)
     return run

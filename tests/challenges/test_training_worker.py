@@ -20,9 +20,9 @@ from challenges.selectors.leaderboards import leaderboard_get
 from challenges.selectors.runs import run_history
 from challenges.services.queue import TRAIN_TASK
 from challenges.services.sweeper import runs_sweep
+from descent.celery import app
 from tests.support import stack
 from tests.support.factories import blobs_spec, make_challenge, make_run, make_user
-from workers.celery import app
 
 pytestmark = [pytest.mark.stack, pytest.mark.django_db(transaction=True)]
 

@@ -8,7 +8,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from community.api.base import CommunityApi, paginated
+from community.apis.base import CommunityApi, paginated
 from community.selectors.notifications import notification_list, notification_unread_count
 from community.services.notifications import notification_payload, notifications_mark_read
 from descent.api.serializers import StrictInputSerializer

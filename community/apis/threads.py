@@ -9,8 +9,8 @@ from rest_framework.permissions import IsAuthenticatedOrReadOnly
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from community.api.base import AttachmentInputMixin, CommunityApi, paginated
-from community.api.serializers import (
+from community.apis.base import AttachmentInputMixin, CommunityApi, paginated
+from community.apis.serializers import (
     ThreadDetailOutputSerializer,
     ThreadOutputSerializer,
     serialize_thread_detail,

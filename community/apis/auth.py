@@ -10,7 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
-from community.api.base import CommunityApi
+from community.apis.base import CommunityApi
 from community.services.accounts import user_register
 from community.services.login_attempts import (
     client_ip,

@@ -7,8 +7,8 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from community.api.base import AttachmentInputMixin, CommunityApi, paginated
-from community.api.serializers import PostOutputSerializer, serialize_posts
+from community.apis.base import AttachmentInputMixin, CommunityApi, paginated
+from community.apis.serializers import PostOutputSerializer, serialize_posts
 from community.models import Vote
 from community.selectors.board import post_get, post_list, thread_get
 from community.services.moderation import post_hide, post_unhide, report_create
