@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db import transaction
 
+from challenges.errors import NodeLocked, QuizInvalid
 from challenges.models import BlueprintNode, QuizAttempt, Run, RunStatus
 from challenges.selectors.blueprint import (
     CLEARED,
@@ -26,18 +27,6 @@ from community.services.notifications import notification_create
 
 NODE_CLEARED = "node.cleared"
 NODE_THRESHOLD_MET = "node.threshold_met"
-
-
-class NodeLocked(Exception):
-    """The node's prerequisites are not all cleared yet."""
-
-
-class QuizInvalid(Exception):
-    """The answers do not fit the quiz; `errors` maps question keys (or "answers") to messages."""
-
-    def __init__(self, errors: dict[str, list[str]]):
-        super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
-        self.errors = errors
 
 
 @dataclass(frozen=True)

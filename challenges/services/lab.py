@@ -15,17 +15,14 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from challenges.errors import LabBusy, SubmissionRejected
 from challenges.models import Challenge, Run, RunStatus
 from challenges.services.runs import run_create
-from challenges.services.submissions import SubmissionRejected, challenge_check_open, spec_check
+from challenges.services.submissions import challenge_check_open, spec_check
 
 LAB_FACTORS = (0.1, 1.0, 10.0)
 LAB_LABELS = {0.1: "÷10", 1.0: "×1", 10.0: "×10"}
 MAX_RUNNING_LABS = 2
-
-
-class LabBusy(Exception):
-    """The builder already has `MAX_RUNNING_LABS` labs training."""
 
 
 def lab_variants(spec: Any) -> list[tuple[float, Any]]:

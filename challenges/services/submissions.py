@@ -13,35 +13,13 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from challenges.errors import ChallengeNotOpen, QuotaExceeded, SubmissionRejected
 from challenges.models import QUOTA_STATUSES, Challenge, QuotaDay, Run
 from challenges.selectors.datasets import challenge_dataset
 from challenges.services.run_cards import forks_counted
 from challenges.services.runs import run_create, utc_day
 from descent.engine.budget import estimate_budget
 from descent.engine.spec import SpecError, validate_for_data
-
-
-class SubmissionRejected(Exception):
-    """The spec cannot be trained on this challenge; `errors` maps field paths to messages."""
-
-    def __init__(self, errors: dict[str, list[str]]):
-        super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
-        self.errors = errors
-
-
-class ChallengeNotOpen(Exception):
-    """The challenge does not take submissions now; the message says why."""
-
-
-class QuotaExceeded(Exception):
-    """The builder spent today's runs for this challenge."""
-
-    def __init__(self, quota: QuotaStatus):
-        super().__init__(
-            f"you have used all {quota.limit} runs for today on this challenge; "
-            f"the quota resets at {quota.resets_at.isoformat()}"
-        )
-        self.quota = quota
 
 
 @dataclass(frozen=True)

@@ -163,7 +163,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["descent.api.parsers.LimitedJSONParser"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "descent.api.schema.ErrorDocumentingAutoSchema",
     "DEFAULT_PAGINATION_CLASS": "descent.api.pagination.CappedPageNumberPagination",
     "PAGE_SIZE": 25,
     "EXCEPTION_HANDLER": "descent.api.exceptions.exception_handler",
