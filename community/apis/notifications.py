@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -12,6 +12,7 @@ from community.apis.base import CommunityApi
 from community.selectors.notifications import notification_list, notification_unread_count
 from community.services.notifications import notification_payload, notifications_mark_read
 from descent.api.pagination import PAGE_PARAMETERS
+from descent.api.schema import ErrorSerializer
 from descent.api.serializers import StrictInputSerializer
 from descent.api.views import paginated
 
@@ -43,7 +44,8 @@ class NotificationListApi(CommunityApi):
     @extend_schema(
         parameters=[OpenApiParameter("unread", bool, description="only unread ones"),
                     *PAGE_PARAMETERS],
-        responses={200: NotificationPageSerializer},
+        responses={200: NotificationPageSerializer,
+                   404: OpenApiResponse(ErrorSerializer, description="no such page")},
         summary="List my notifications",
     )
     def get(self, request: Request) -> Response:

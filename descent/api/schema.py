@@ -7,7 +7,7 @@ declares, the error responses its configuration makes possible, with their bodie
   `detail` for a body that is not JSON);
 - 401 `Error` wherever a token is read (a wrong token is refused even where anyone may read);
 - 403 `Error` for writes under session authentication (CSRF), and where the view says;
-- 404 `Error` for every path with a parameter;
+- 404 `Error` for every path with a parameter, and for a list's page past the last;
 - 429 `TooManyRequests`, with `Retry-After`, where a throttle scope applies.
 
 A view adds the ones only it knows of (a locked node's 403 on GET, the quota's 429) with
@@ -63,7 +63,7 @@ class ErrorDocumentingAutoSchema(AutoSchema):
         view = self.view
         authenticators = view.get_authenticators()
         errors: dict[str, str] = {}
-        if self.method in {"POST", "PUT", "PATCH"}:
+        if self.method in {"POST", "PUT", "PATCH"} and self.get_request_serializer() is not None:
             errors["400"] = "The input is not valid: the body names each field and the fix."
         if any(isinstance(a, TokenAuthentication) for a in authenticators):
             errors["401"] = "Not signed in, or the token is not valid."
@@ -73,6 +73,8 @@ class ErrorDocumentingAutoSchema(AutoSchema):
             errors["403"] = "Not allowed (or, signed in by session, no CSRF token)."
         if "{" in self.path:
             errors["404"] = "No such object that you may see."
+        elif self._is_list_view() and self._get_paginator() is not None:
+            errors["404"] = "No such page (`page` past the last one), or no such filter value."
         if getattr(view, "throttle_scope", None) and any(
             self._throttles(throttle) for throttle in view.get_throttles()
         ):

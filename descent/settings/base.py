@@ -187,6 +187,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Two models have a `status`: name their enums apart.
+    "ENUM_NAME_OVERRIDES": {
+        "RunStatusEnum": "challenges.apis.serializers.RUN_STATUSES",
+        "ChallengeStatusEnum": "challenges.apis.serializers.CHALLENGE_STATUSES",
+    },
 }
 
 # --- Redis: the Channels layer and the Celery broker ------------------------------------------

@@ -16,8 +16,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from challenges.models import Run, RunHistoryChunk, RunStatus
+from challenges.selectors.history import run_history
 from challenges.selectors.leaderboards import leaderboard_get
-from challenges.selectors.runs import run_history
 from challenges.services.queue import TRAIN_TASK
 from challenges.services.sweeper import runs_sweep
 from descent.celery import app
