@@ -11,7 +11,8 @@ declares, the error responses its configuration makes possible, with their bodie
 - 429 `TooManyRequests`, with `Retry-After`, where a throttle scope applies.
 
 A view adds the ones only it knows of (a locked node's 403 on GET, the quota's 429) with
-`extend_schema(responses=...)`; a declared response is never replaced.
+`extend_schema(responses=...)`; a declared response is never replaced, only given the
+error's body when it describes none.
 """
 
 from __future__ import annotations
@@ -92,7 +93,10 @@ class ErrorDocumentingAutoSchema(AutoSchema):
         for code, description in self._possible_errors().items():
             if code not in responses:
                 responses[code] = self.error_response(code, description)
-        for code in responses:
+        for code, response in responses.items():
+            if code >= "400" and "content" not in response:
+                # A view that only described an error gets the error's documented body.
+                response["content"] = self.error_response(code, "")["content"]
             if code == "429":
                 responses[code].setdefault("headers", {}).update(RETRY_AFTER_HEADER)
         return responses
