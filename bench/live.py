@@ -194,7 +194,7 @@ class Stack:
     def start(self, timeout: float = 60.0) -> None:
         """Start Uvicorn and the worker; return when both answer."""
 
-        from workers.celery import app
+        from descent.celery import app
 
         # Uvicorn's tracebacks go to a log the rounds count errors in; `exec` keeps the pid.
         self.log.write_text("")
@@ -206,7 +206,8 @@ class Stack:
         self.server_pid = server.process.pid
         app.control.purge()
         self.supervisor.start("worker", [
-            str(BIN / "celery"), "--quiet", "-A", "workers", "worker", "--concurrency", "1",
+            str(BIN / "celery"), "--quiet", "-A", "descent.celery", "worker",
+            "--concurrency", "1",
             "--loglevel", os.environ.get("BENCH_WORKER_LOGLEVEL", "WARNING"),
             "--hostname", f"bench-live-{self.layer}@%h", "--without-mingle",
         ])

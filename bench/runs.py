@@ -66,8 +66,8 @@ def _measure(args: argparse.Namespace, supervisor: Supervisor) -> int:
     from challenges.services.challenges import challenge_save
     from challenges.services.submissions import run_submit
     from community.models import User
+    from descent.celery import app
     from descent.engine import parse_spec, train
-    from workers.celery import app
 
     challenge = Challenge.objects.filter(slug="bench-blobs").first() or challenge_save(
         Challenge(slug="bench-blobs", title="Bench", dataset="blobs", metric="accuracy",
@@ -78,8 +78,9 @@ def _measure(args: argparse.Namespace, supervisor: Supervisor) -> int:
 
     app.control.purge()
     loglevel = os.environ.get("BENCH_WORKER_LOGLEVEL", "WARNING")
-    supervisor.start("worker", [str(Path(sys.executable).parent / "celery"), "-A", "workers",
-                                "worker", "--concurrency", "1", "--loglevel", loglevel,
+    supervisor.start("worker", [str(Path(sys.executable).parent / "celery"),
+                                "-A", "descent.celery", "worker", "--concurrency", "1",
+                                "--loglevel", loglevel,
                                 "--hostname", "bench@%h", "--without-mingle"])
     deadline = time.monotonic() + 60
     while not app.control.ping(timeout=0.5):

@@ -7,7 +7,9 @@ class ChallengesConfig(AppConfig):
 
     def ready(self) -> None:
         # Plug run cards and profile sections into community's extension points: community
-        # never imports challenges (the dependency runs one way).
+        # never imports challenges (the dependency runs one way). Imported here, not at the
+        # top: Django imports apps.py while it fills the app registry, before any models
+        # module can load, and these import models.
         from challenges.services.profile import runs_section
         from challenges.services.run_cards import (
             post_run_attach,

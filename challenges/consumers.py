@@ -14,7 +14,7 @@ from channels.db import database_sync_to_async
 from challenges.apis.serializers import run_data
 from challenges.models import Challenge
 from challenges.selectors.live import challenge_snapshot
-from challenges.selectors.runs import challenges_visible_to, runs_visible_to
+from challenges.selectors.visibility import challenges_visible_to, runs_visible_to
 from challenges.services.live import challenge_group, run_group
 from descent.live_consumer import LiveConsumer
 

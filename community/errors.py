@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
+from descent.errors import ServiceError
 
-class CommunityError(Exception):
+
+class CommunityError(ServiceError):
     """A request the rules refuse; `field` names the input at fault, if one is."""
-
-    status_code = 400
-
-    def __init__(self, message: str | list[str], *, field: str | None = None) -> None:
-        self.messages = [message] if isinstance(message, str) else list(message)
-        self.message = " ".join(self.messages)
-        super().__init__(self.message)
-        self.field = field
 
 
 class InvalidInput(CommunityError):
@@ -30,3 +24,17 @@ class ThreadLocked(NotAllowed):
 
     def __init__(self) -> None:
         super().__init__("thread is locked")
+
+
+class TooManyLoginAttempts(CommunityError):
+    """Too many failed log-ins for one username from one address (429)."""
+
+    status_code = 429
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__("too many failed log-in attempts; try again later")
+        self._retry_after = retry_after
+
+    @property
+    def retry_after(self) -> int:
+        return self._retry_after

@@ -7,13 +7,9 @@ from typing import Any
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
+from community.errors import InvalidInput, TooManyLoginAttempts
 from community.models import Category
-from community.services.login_attempts import (
-    client_ip,
-    login_failure_record,
-    login_failures_clear,
-    login_retry_after,
-)
+from community.services.login_attempts import login_attempt
 
 
 class SignupForm(forms.Form):
@@ -28,25 +24,25 @@ class ThrottledAuthenticationForm(AuthenticationForm):
     throttled = False
 
     def clean(self) -> dict[str, Any]:
-        username = self.cleaned_data.get("username") or ""
-        ip = client_ip(self.request.META if self.request else {})
-        retry_after = login_retry_after(username=username, ip=ip)
-        if retry_after:
+        username = self.cleaned_data.get("username")
+        password = self.cleaned_data.get("password")
+        if username is None or not password:
+            return self.cleaned_data  # the missing field has its own error
+        try:
+            self.user_cache = login_attempt(request=self.request, username=username,
+                                            password=password)
+        except TooManyLoginAttempts as exc:
             self.throttled = True
-            minutes = max(1, round(retry_after / 60))
+            minutes = max(1, round(exc.retry_after / 60))
             raise forms.ValidationError(
                 f"Too many failed log-in attempts for this account from your address. "
                 f"Try again in about {minutes} minute{'s' if minutes != 1 else ''}.",
                 code="throttled",
-            )
-        try:
-            cleaned = super().clean()
-        except forms.ValidationError:
-            if username:
-                login_failure_record(username=username, ip=ip)
-            raise
-        login_failures_clear(username=username, ip=ip)
-        return cleaned
+            ) from exc
+        except InvalidInput as exc:
+            raise self.get_invalid_login_error() from exc
+        self.confirm_login_allowed(self.user_cache)
+        return self.cleaned_data
 
 
 class ThreadForm(forms.Form):

@@ -9,6 +9,8 @@ import redis
 from django.conf import settings
 from django.db import connection
 
+from descent.celery import app
+
 WORKER_PING_TIMEOUT = 1.5
 
 
@@ -53,8 +55,6 @@ def _redis() -> str:
 
 
 def _workers() -> str:
-    from workers.celery import app
-
     replies = app.control.ping(timeout=WORKER_PING_TIMEOUT, limit=1)
     if not replies:
         raise RuntimeError(f"no Celery worker answered a ping within {WORKER_PING_TIMEOUT} s")

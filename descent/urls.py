@@ -10,7 +10,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("api/version/", version, name="api-version"),
-    path("api/", include("community.api.urls")),
+    path("api/", include("community.apis.urls")),
     path("api/", include("challenges.apis.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

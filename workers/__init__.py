@@ -1,1 +1,4 @@
-"""The Celery app and its tasks: thin shells around services and the engine."""
+"""The Celery tasks (thin shells around services) and the training code.
+
+The Celery app itself is `descent/celery.py`.
+"""

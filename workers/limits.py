@@ -19,3 +19,8 @@ def apply_memory_limit() -> int:
         limit = min(limit, hard)
     resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
     return limit
+
+
+def limit_child_memory(**_: object) -> None:
+    """Cap each pool child's address space, so a runaway spec raises MemoryError in it."""
+    apply_memory_limit()

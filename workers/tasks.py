@@ -6,7 +6,9 @@ import time
 
 from celery import shared_task
 
+from challenges.services.sweeper import runs_sweep
 from descent.redis import get_redis
+from workers.training import train_run as train
 
 
 @shared_task(name="workers.tasks.echo")
@@ -24,16 +26,12 @@ def beat_heartbeat() -> None:
 @shared_task(name="workers.tasks.train_run", ignore_result=True)
 def train_run(run_id: int) -> str:
     """Train one run; a redelivered task for a finished or live run does nothing."""
-    from workers.training import train_run as train
-
     return train(run_id)
 
 
 @shared_task(name="workers.tasks.sweep_runs", ignore_result=True)
 def sweep_runs() -> dict[str, list[int]]:
     """Give every run that lost its worker or its task an end (see services.sweeper)."""
-    from challenges.services.sweeper import runs_sweep
-
     report = runs_sweep()
     return {"timed_out": report.timed_out, "failed": report.failed,
             "reenqueued": report.reenqueued}

@@ -2,74 +2,61 @@
 
 from __future__ import annotations
 
-from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from challenges.apis.serializers import challenge_data
-from challenges.models import Challenge
+from challenges.apis.serializers import (
+    ChallengeDetailOutputSerializer,
+    ChallengeOutputSerializer,
+    LeaderboardOutputSerializer,
+)
 from challenges.selectors.leaderboards import TIE_BREAK_TEXT, leaderboard_get
-from challenges.selectors.runs import challenges_visible_to
+from challenges.selectors.visibility import challenge_get, challenges_published
 from challenges.services.submissions import quota_status
 from descent.api.pagination import CappedPageNumberPagination
+from descent.api.views import ServiceApi, paginated
 
 
-def visible_challenge(slug: str, request: Request) -> Challenge:
-    """Return the challenge, 404 for a draft unless the caller is staff."""
-    return get_object_or_404(challenges_visible_to(request.user), slug=slug)
+class ChallengeListApi(ServiceApi):
+    """Published challenges, oldest first."""
 
-
-def quota_data(request: Request, challenge: Challenge) -> dict | None:
-    if not request.user.is_authenticated:
-        return None
-    quota = quota_status(user=request.user, challenge=challenge)
-    return {"limit": quota.limit, "used": quota.used, "left": quota.left,
-            "resets_at": quota.resets_at}
-
-
-class ChallengeListApi(APIView):
     permission_classes = [AllowAny]
+    pagination_class = CappedPageNumberPagination
 
-    @extend_schema(summary="Published challenges (paginated)", responses={200: dict},
-                   operation_id="challenges_list")
+    @extend_schema(summary="Published challenges (paginated)", operation_id="challenges_list",
+                   responses={200: ChallengeOutputSerializer(many=True)})
     def get(self, request: Request) -> Response:
-        challenges = Challenge.objects.exclude(status=Challenge.Status.DRAFT).order_by(
-            "created_at", "id"
-        )
-        paginator = CappedPageNumberPagination()
-        page = paginator.paginate_queryset(challenges, request, view=self)
-        return paginator.get_paginated_response([challenge_data(c) for c in page])
+        return paginated(self, request, challenges_published(),
+                         lambda page: ChallengeOutputSerializer(page, many=True).data)
 
 
-class ChallengeDetailApi(APIView):
+class ChallengeDetailApi(ServiceApi):
+    """One challenge: task, data shape, metric, budgets, threshold, dates, the caller's quota."""
+
     permission_classes = [AllowAny]
 
     @extend_schema(summary="One challenge: task, data shape, metric, budgets, threshold, dates",
-                   responses={200: dict, 404: OpenApiResponse(description="no such challenge")},
-                   operation_id="challenges_detail")
+                   operation_id="challenges_detail",
+                   responses={200: ChallengeDetailOutputSerializer})
     def get(self, request: Request, slug: str) -> Response:
-        challenge = visible_challenge(slug, request)
-        data = challenge_data(challenge, detail=True)
-        data["quota"] = quota_data(request, challenge)
-        return Response(data)
+        challenge = challenge_get(slug=slug, viewer=request.user)
+        quota = (quota_status(user=request.user, challenge=challenge)
+                 if request.user.is_authenticated else None)
+        return Response(ChallengeDetailOutputSerializer(challenge,
+                                                        context={"quota": quota}).data)
 
 
-class LeaderboardApi(APIView):
+class LeaderboardApi(ServiceApi):
+    """A challenge's ranked entries."""
+
     permission_classes = [AllowAny]
 
     @extend_schema(summary="Ranked entries: rank, user, run, score, submitted_at",
-                   responses={200: dict})
+                   responses={200: LeaderboardOutputSerializer})
     def get(self, request: Request, slug: str) -> Response:
-        challenge = visible_challenge(slug, request)
-        entries = leaderboard_get(challenge=challenge)
-        return Response({
-            "challenge": challenge.slug,
-            "ranked_by": challenge.ranked_by,
-            "metric": challenge.metric,
-            "higher_is_better": challenge.higher_is_better,
-            "ties": TIE_BREAK_TEXT,
-            "entries": [entry.as_dict() for entry in entries],
-        })
+        challenge = challenge_get(slug=slug, viewer=request.user)
+        board = {"challenge": challenge, "ties": TIE_BREAK_TEXT,
+                 "entries": leaderboard_get(challenge=challenge)}
+        return Response(LeaderboardOutputSerializer(board).data)

@@ -1,133 +1,132 @@
-"""Run APIs: submit a spec, read a run, cancel it, share it."""
+"""Run APIs: submit a spec, read a run, cancel it, share it, list the caller's runs."""
 
 from __future__ import annotations
 
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from challenges.apis.challenges import quota_data, visible_challenge
-from challenges.apis.serializers import run_data
-from challenges.models import Run
-from challenges.selectors.runs import run_spec_visible, runs_visible_to
-from challenges.services.runs import run_cancel, run_set_shared
-from challenges.services.submissions import (
-    ChallengeNotOpen,
-    QuotaExceeded,
-    SubmissionRejected,
-    run_submit,
+from challenges.apis.serializers import (
+    RunDetailOutputSerializer,
+    RunOutputSerializer,
+    SubmissionOutputSerializer,
 )
-from descent.api.exceptions import TooManyRequests
+from challenges.selectors.runs import runs_of_builder
+from challenges.selectors.visibility import (
+    challenge_get,
+    fork_source_get,
+    run_get,
+    run_get_owned,
+)
+from challenges.services.runs import run_cancel, run_set_shared
+from challenges.services.submissions import quota_status, run_submit
 from descent.api.pagination import CappedPageNumberPagination
+from descent.api.schema import TooManyRequestsSerializer
 from descent.api.serializers import StrictInputSerializer
+from descent.api.views import ServiceApi, paginated
 
 
-class SubmissionApi(APIView):
+class SubmissionApi(ServiceApi):
+    """Submit a spec to a challenge: one of today's runs."""
+
     permission_classes = [IsAuthenticated]
     throttle_scope = "submissions"
 
-    class SubmissionInputSerializer(StrictInputSerializer):
-        spec = serializers.JSONField()
+    class InputSerializer(StrictInputSerializer):
+        class Meta:
+            ref_name = "SubmissionInput"
+
+        spec = serializers.JSONField(help_text="the model spec (CONTRACT §1)")
         note = serializers.CharField(max_length=500, required=False, allow_blank=True,
                                      default="")
         forked_from = serializers.IntegerField(required=False, allow_null=True, default=None)
 
+        def validate_forked_from(self, run_id: int | None) -> object:
+            if run_id is None:
+                return None
+            run = fork_source_get(run_id=run_id, viewer=self.context["viewer"])
+            if run is None:
+                raise serializers.ValidationError("no run with a spec you can see has that id")
+            return run
+
     @extend_schema(
         summary="Submit a spec: 201 with the run (id, status, url)",
-        request=SubmissionInputSerializer,
-        responses={201: dict, 400: OpenApiResponse(description="field path → how to fix it"),
-                   429: OpenApiResponse(description="daily quota spent; see Retry-After")},
+        request=InputSerializer,
+        responses={
+            201: SubmissionOutputSerializer,
+            403: OpenApiResponse(description="the challenge does not take submissions now"),
+            429: OpenApiResponse(TooManyRequestsSerializer, description="today's quota is "
+                                 "spent (the body adds `quota`), or throttled; see Retry-After"),
+        },
     )
     def post(self, request: Request, slug: str) -> Response:
-        challenge = visible_challenge(slug, request)
-        serializer = self.SubmissionInputSerializer(data=request.data)
+        challenge = challenge_get(slug=slug, viewer=request.user)
+        serializer = self.InputSerializer(data=request.data, context={"viewer": request.user})
         serializer.is_valid(raise_exception=True)
-        forked_from = None
-        if serializer.validated_data["forked_from"] is not None:
-            forked_from = runs_visible_to(request.user).filter(
-                pk=serializer.validated_data["forked_from"]).first()
-            if forked_from is None or not run_spec_visible(forked_from, request.user):
-                raise ValidationError({"forked_from": ["no run with a spec you can see has "
-                                                       "that id"]})
-        try:
-            run = run_submit(user=request.user, challenge=challenge,
-                             spec=serializer.validated_data["spec"],
-                             note=serializer.validated_data["note"], forked_from=forked_from)
-        except SubmissionRejected as exc:
-            raise ValidationError(exc.errors) from exc
-        except ChallengeNotOpen as exc:
-            raise PermissionDenied(str(exc)) from exc
-        except QuotaExceeded as exc:
-            quota = exc.quota
-            raise TooManyRequests(
-                str(exc), retry_after=quota.retry_after(),
-                extra={"quota": {"limit": quota.limit, "used": quota.used, "left": quota.left,
-                                 "resets_at": quota.resets_at}},
-            ) from exc
-        data = run_data(run, request.user)
-        data["quota"] = quota_data(request, challenge)
-        return Response(data, status=status.HTTP_201_CREATED)
+        run = run_submit(user=request.user, challenge=challenge, **serializer.validated_data)
+        context = {"viewer": request.user,
+                   "quota": quota_status(user=request.user, challenge=challenge)}
+        return Response(SubmissionOutputSerializer(run, context=context).data,
+                        status=status.HTTP_201_CREATED)
 
 
-class RunDetailApi(APIView):
+class RunDetailApi(ServiceApi):
+    """One run as the caller may see it."""
+
     permission_classes = [AllowAny]
 
     @extend_schema(summary="A run: status, spec (if visible), timestamps, history, score, error",
-                   responses={200: dict, 404: OpenApiResponse(description="no such run")})
+                   responses={200: RunDetailOutputSerializer})
     def get(self, request: Request, run_id: int) -> Response:
-        run = get_object_or_404(runs_visible_to(request.user), pk=run_id)
-        return Response(run_data(run, request.user, with_history=True))
+        run = run_get(run_id=run_id, viewer=request.user)
+        return Response(RunDetailOutputSerializer(run, context={"viewer": request.user}).data)
 
 
-def _owned_run(request: Request, run_id: int) -> Run:
-    run = runs_visible_to(request.user).filter(pk=run_id).first()
-    if run is None:
-        raise NotFound("no such run")
-    if run.owner_id != request.user.pk and not request.user.is_staff:
-        raise PermissionDenied("only the run's owner or staff can do this")
-    return run
+class RunCancelApi(ServiceApi):
+    """Cancel a run (owner or staff)."""
 
-
-class RunCancelApi(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(summary="Cancel a run (owner or staff): at once if queued, within an epoch "
-                   "if running", request=None, responses={200: dict})
+                   "if running", request=None, responses={200: RunOutputSerializer})
     def post(self, request: Request, run_id: int) -> Response:
-        run = run_cancel(run=_owned_run(request, run_id))
-        return Response(run_data(run, request.user))
+        run = run_cancel(run=run_get_owned(run_id=run_id, viewer=request.user))
+        return Response(RunOutputSerializer(run, context={"viewer": request.user}).data)
 
 
-class RunShareApi(APIView):
+class RunShareApi(ServiceApi):
+    """Show or hide a run's spec to everyone (owner or staff)."""
+
     permission_classes = [IsAuthenticated]
 
-    class ShareInputSerializer(StrictInputSerializer):
+    class InputSerializer(StrictInputSerializer):
+        class Meta:
+            ref_name = "RunShareInput"
+
         shared = serializers.BooleanField()
 
     @extend_schema(summary="Show or hide the run's spec to everyone (owner or staff)",
-                   request=ShareInputSerializer, responses={200: dict})
+                   request=InputSerializer, responses={200: RunOutputSerializer})
     def post(self, request: Request, run_id: int) -> Response:
-        serializer = self.ShareInputSerializer(data=request.data)
+        serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        run = run_set_shared(run=_owned_run(request, run_id),
+        run = run_set_shared(run=run_get_owned(run_id=run_id, viewer=request.user),
                              shared=serializer.validated_data["shared"])
-        return Response(run_data(run, request.user))
+        return Response(RunOutputSerializer(run, context={"viewer": request.user}).data)
 
 
-class MyRunsApi(APIView):
+class MyRunsApi(ServiceApi):
+    """The caller's runs on a challenge, newest first."""
+
     permission_classes = [IsAuthenticated]
+    pagination_class = CappedPageNumberPagination
 
-    @extend_schema(summary="The caller's runs on a challenge (paginated)", responses={200: dict})
+    @extend_schema(summary="The caller's runs on a challenge (paginated)",
+                   responses={200: RunOutputSerializer(many=True)})
     def get(self, request: Request, slug: str) -> Response:
-        challenge = visible_challenge(slug, request)
-        runs = Run.objects.filter(owner=request.user, challenge=challenge).select_related(
-            "challenge", "owner"
-        )
-        paginator = CappedPageNumberPagination()
-        page = paginator.paginate_queryset(runs, request, view=self)
-        return paginator.get_paginated_response([run_data(r, request.user) for r in page])
+        challenge = challenge_get(slug=slug, viewer=request.user)
+        runs = runs_of_builder(user=request.user, challenge=challenge)
+        return paginated(self, request, runs, lambda page: RunOutputSerializer(
+            page, many=True, context={"viewer": request.user}).data)

@@ -1,82 +1,398 @@
-"""Output shapes shared by the challenge APIs (and the live messages of issue 5)."""
+"""Output shapes of the challenges API: challenge, run, leaderboard, blueprint, quiz, lab.
+
+Shared with the run page and the run stream (`run_data`), so the three say the same thing.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
 
-from challenges.models import Challenge, Run
+from challenges.models import Challenge, Run, RunStatus
+from challenges.selectors.blueprint import CLEARED, LOCKED, OPEN
 from challenges.selectors.datasets import dataset_describe
-from challenges.selectors.runs import run_history, run_spec_visible, run_test_score_visible
+from challenges.selectors.history import run_history
+from challenges.selectors.visibility import run_spec_visible, run_test_score_visible
+
+# Named for the schema's enums (SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]).
+RUN_STATUSES = RunStatus.choices
+CHALLENGE_STATUSES = Challenge.Status.choices
+
+SPEC_SCHEMA = {"type": "object", "additionalProperties": {},
+               "description": "The normalised model spec (CONTRACT §1)."}
 
 
-def challenge_data(challenge: Challenge, *, detail: bool = False) -> dict[str, Any]:
-    """Describe a challenge; the detail adds the lesson and the data's shape (never labels)."""
-    data: dict[str, Any] = {
-        "slug": challenge.slug,
-        "title": challenge.title,
-        "status": challenge.status,
-        "task": challenge.task,
-        "metric": challenge.metric,
-        "metric_direction": challenge.metric_direction,
-        "dataset": challenge.dataset,
-        "budgets": {
-            "max_parameters": challenge.max_parameters,
-            "max_epochs": challenge.max_epochs,
-            "max_work": challenge.max_work,
-            "time_limit_seconds": challenge.time_limit_seconds,
-        },
-        "unlock_threshold": challenge.unlock_threshold,
-        "daily_quota": challenge.daily_quota,
-        "opens_at": challenge.opens_at,
-        "closes_at": challenge.closes_at,
-        "accepts_submissions": challenge.accepts_submissions(),
-        "url": reverse("challenge-page", args=[challenge.slug]),
-    }
-    if detail:
-        data["lesson"] = challenge.lesson
-        data["data"] = dataset_describe(challenge)
-        data["starter_spec"] = challenge.starter_spec
-    return data
+@extend_schema_field({
+    "type": "object",
+    "description": "One epoch: `epoch`, `train_loss`, `val_loss` and the task's metric (null "
+                   "where the value was not finite).",
+    "properties": {"epoch": {"type": "integer"},
+                   "train_loss": {"type": "number", "nullable": True},
+                   "val_loss": {"type": "number", "nullable": True}},
+    "required": ["epoch"],
+    "additionalProperties": {"type": "number", "nullable": True},
+})
+class EpochRecordField(serializers.DictField):
+    """An epoch record as the worker stored it."""
+
+
+class QuotaSerializer(serializers.Serializer):
+    """A builder's runs for one challenge today (UTC)."""
+
+    class Meta:
+        ref_name = "Quota"
+
+    limit = serializers.IntegerField()
+    used = serializers.IntegerField()
+    left = serializers.IntegerField()
+    resets_at = serializers.DateTimeField()
+
+
+class BudgetsSerializer(serializers.Serializer):
+    class Meta:
+        ref_name = "ChallengeBudgets"
+
+    max_parameters = serializers.IntegerField()
+    max_epochs = serializers.IntegerField()
+    max_work = serializers.IntegerField(help_text="estimated multiply-adds of the whole run")
+    time_limit_seconds = serializers.IntegerField()
+
+
+class DatasetSerializer(serializers.Serializer):
+    """The data's shape and balance: never a test label."""
+
+    class Meta:
+        ref_name = "ChallengeData"
+
+    name = serializers.CharField()
+    task = serializers.ChoiceField(choices=Challenge.Task.choices)
+    n_inputs = serializers.IntegerField()
+    n_outputs = serializers.IntegerField()
+    n_classes = serializers.IntegerField(allow_null=True)
+    n_train = serializers.IntegerField()
+    n_val = serializers.IntegerField()
+    n_test = serializers.IntegerField()
+    description = serializers.CharField()
+    class_balance = serializers.ListField(child=serializers.IntegerField(), required=False,
+                                          help_text="training examples per class")
+
+
+class ChallengeOutputSerializer(serializers.Serializer):
+    """A challenge as the list shows it."""
+
+    class Meta:
+        ref_name = "Challenge"
+
+    slug = serializers.SlugField()
+    title = serializers.CharField()
+    status = serializers.ChoiceField(choices=Challenge.Status.choices)
+    task = serializers.ChoiceField(choices=Challenge.Task.choices)
+    metric = serializers.CharField()
+    metric_direction = serializers.ChoiceField(choices=["max", "min"])
+    dataset = serializers.CharField()
+    budgets = serializers.SerializerMethodField()
+    unlock_threshold = serializers.FloatField(allow_null=True)
+    daily_quota = serializers.IntegerField()
+    opens_at = serializers.DateTimeField(allow_null=True)
+    closes_at = serializers.DateTimeField(allow_null=True)
+    accepts_submissions = serializers.SerializerMethodField()
+    url = serializers.SerializerMethodField()
+
+    @extend_schema_field(BudgetsSerializer)
+    def get_budgets(self, challenge: Challenge) -> dict[str, Any]:
+        return BudgetsSerializer(challenge).data
+
+    def get_accepts_submissions(self, challenge: Challenge) -> bool:
+        return challenge.accepts_submissions()
+
+    def get_url(self, challenge: Challenge) -> str:
+        return reverse("challenge-page", args=[challenge.slug])
+
+
+class ChallengeDetailOutputSerializer(ChallengeOutputSerializer):
+    """One challenge: the list's fields, the lesson, the data's shape, the caller's quota."""
+
+    class Meta:
+        ref_name = "ChallengeDetail"
+
+    lesson = serializers.CharField(help_text="Markdown with TeX")
+    data = serializers.SerializerMethodField()
+    starter_spec = serializers.JSONField()
+    quota = serializers.SerializerMethodField(help_text="null when not signed in")
+
+    @extend_schema_field(DatasetSerializer)
+    def get_data(self, challenge: Challenge) -> dict[str, Any]:
+        return dataset_describe(challenge)
+
+    @extend_schema_field(QuotaSerializer(allow_null=True))
+    def get_quota(self, challenge: Challenge) -> dict[str, Any] | None:
+        quota = self.context.get("quota")
+        return None if quota is None else QuotaSerializer(quota).data
+
+
+class DiagnosisSerializer(serializers.Serializer):
+    class Meta:
+        ref_name = "Diagnosis"
+
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
+class RunOutputSerializer(serializers.Serializer):
+    """A run as the viewer (context `viewer`) may see it: spec and test score where allowed."""
+
+    class Meta:
+        ref_name = "Run"
+
+    id = serializers.IntegerField()
+    url = serializers.SerializerMethodField()
+    challenge = serializers.CharField(source="challenge.slug")
+    user = serializers.CharField(source="owner.username")
+    status = serializers.ChoiceField(choices=RunStatus.choices)
+    note = serializers.CharField()
+    ranked = serializers.BooleanField()
+    attempt = serializers.IntegerField()
+    spec_visible = serializers.SerializerMethodField()
+    spec = serializers.SerializerMethodField()
+    spec_hash = serializers.SerializerMethodField()
+    shared = serializers.BooleanField()
+    forked_from = serializers.IntegerField(source="forked_from_id", allow_null=True)
+    parameter_count = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+    heartbeat_at = serializers.DateTimeField(allow_null=True)
+    epochs_done = serializers.IntegerField()
+    epochs = serializers.SerializerMethodField()
+    train_loss = serializers.FloatField(allow_null=True)
+    val_loss = serializers.FloatField(allow_null=True)
+    val_score = serializers.FloatField(allow_null=True)
+    test_score = serializers.SerializerMethodField()
+    score = serializers.FloatField(allow_null=True, help_text="the score the leaderboard ranks")
+    metric = serializers.CharField(source="challenge.metric")
+    diagnoses = DiagnosisSerializer(many=True)
+    error = serializers.CharField()
+    disqualified_reason = serializers.SerializerMethodField()
+    worker_host = serializers.CharField()
+    engine_version = serializers.CharField()
+
+    def _spec_visible(self, run: Run) -> bool:
+        cache = self.context.setdefault("_spec_visible", {})
+        if run.pk not in cache:
+            cache[run.pk] = run_spec_visible(run, self.context.get("viewer"))
+        return cache[run.pk]
+
+    def get_url(self, run: Run) -> str:
+        return reverse("run-page", args=[run.pk])
+
+    def get_spec_visible(self, run: Run) -> bool:
+        return self._spec_visible(run)
+
+    @extend_schema_field({**SPEC_SCHEMA, "nullable": True})
+    def get_spec(self, run: Run) -> dict[str, Any] | None:
+        return run.spec if self._spec_visible(run) else None
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_spec_hash(self, run: Run) -> str | None:
+        return run.spec_hash if self._spec_visible(run) else None
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_epochs(self, run: Run) -> int | None:
+        return run.spec.get("epochs")
+
+    @extend_schema_field(serializers.FloatField(allow_null=True))
+    def get_test_score(self, run: Run) -> float | None:
+        return run.test_score if run_test_score_visible(run, self.context.get("viewer")) else None
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_disqualified_reason(self, run: Run) -> str | None:
+        return run.disqualified_reason or None
+
+
+class RunDetailOutputSerializer(RunOutputSerializer):
+    """A run with its per-epoch history (the current attempt's)."""
+
+    class Meta:
+        ref_name = "RunDetail"
+
+    history = serializers.SerializerMethodField()
+
+    @extend_schema_field(serializers.ListField(child=EpochRecordField()))
+    def get_history(self, run: Run) -> list[dict[str, Any]]:
+        return run_history(run)
+
+
+class SubmissionOutputSerializer(RunOutputSerializer):
+    """The run a submission created, and the quota left after it."""
+
+    class Meta:
+        ref_name = "Submission"
+
+    quota = serializers.SerializerMethodField()
+
+    @extend_schema_field(QuotaSerializer)
+    def get_quota(self, run: Run) -> dict[str, Any]:
+        return QuotaSerializer(self.context["quota"]).data
 
 
 def run_data(run: Run, viewer: Any, *, with_history: bool = False) -> dict[str, Any]:
-    """Describe a run as `viewer` may see it: the spec and test score only where allowed."""
-    spec_visible = run_spec_visible(run, viewer)
-    data: dict[str, Any] = {
-        "id": run.pk,
-        "url": reverse("run-page", args=[run.pk]),
-        "challenge": run.challenge.slug,
-        "user": run.owner.username,
-        "status": run.status,
-        "note": run.note,
-        "ranked": run.ranked,
-        "attempt": run.attempt,
-        "spec_visible": spec_visible,
-        "spec": run.spec if spec_visible else None,
-        "spec_hash": run.spec_hash if spec_visible else None,
-        "shared": run.shared,
-        "forked_from": run.forked_from_id,
-        "parameter_count": run.parameter_count,
-        "created_at": run.created_at,
-        "started_at": run.started_at,
-        "finished_at": run.finished_at,
-        "heartbeat_at": run.heartbeat_at,
-        "epochs_done": run.epochs_done,
-        "epochs": run.spec.get("epochs"),
-        "train_loss": run.train_loss,
-        "val_loss": run.val_loss,
-        "val_score": run.val_score,
-        "test_score": run.test_score if run_test_score_visible(run, viewer) else None,
-        "score": run.score,
-        "metric": run.challenge.metric,
-        "diagnoses": run.diagnoses,
-        "error": run.error,
-        "disqualified_reason": run.disqualified_reason or None,
-        "worker_host": run.worker_host,
-        "engine_version": run.engine_version,
-    }
-    if with_history:
-        data["history"] = run_history(run)
-    return data
+    """Describe a run as `viewer` may see it (the API, the run page, the run stream)."""
+    serializer = RunDetailOutputSerializer if with_history else RunOutputSerializer
+    return serializer(run, context={"viewer": viewer}).data
+
+
+class LeaderboardEntrySerializer(serializers.Serializer):
+    class Meta:
+        ref_name = "LeaderboardEntry"
+
+    rank = serializers.IntegerField()
+    user = serializers.CharField()
+    run = serializers.IntegerField()
+    score = serializers.FloatField()
+    val_score = serializers.FloatField(allow_null=True)
+    test_score = serializers.FloatField(allow_null=True, help_text="after the close only")
+    parameter_count = serializers.IntegerField()
+    submitted_at = serializers.SerializerMethodField()
+    val_rank = serializers.IntegerField(allow_null=True, help_text="after the close: the rank "
+                                        "by validation score")
+    rank_change = serializers.IntegerField(allow_null=True, help_text="places gained (+) or "
+                                           "lost (−) from the validation ranking")
+
+    @extend_schema_field(OpenApiTypes.DATETIME)
+    def get_submitted_at(self, entry: Any) -> str:
+        # The same text as the live leaderboard messages (LeaderboardEntry.as_dict).
+        return entry.submitted_at.isoformat()
+
+
+class LeaderboardOutputSerializer(serializers.Serializer):
+    class Meta:
+        ref_name = "Leaderboard"
+
+    challenge = serializers.SlugField(source="challenge.slug")
+    ranked_by = serializers.ChoiceField(choices=["val_score", "test_score"],
+                                        source="challenge.ranked_by")
+    metric = serializers.CharField(source="challenge.metric")
+    higher_is_better = serializers.BooleanField(source="challenge.higher_is_better")
+    ties = serializers.CharField()
+    entries = LeaderboardEntrySerializer(many=True)
+
+
+class BlueprintNodeOutputSerializer(serializers.Serializer):
+    """One node of the learning path as the caller sees it."""
+
+    class Meta:
+        ref_name = "BlueprintNode"
+
+    slug = serializers.SlugField()
+    title = serializers.CharField(source="node.title")
+    summary = serializers.CharField(source="node.summary")
+    challenge = serializers.SlugField(source="challenge.slug")
+    prerequisites = serializers.ListField(child=serializers.SlugField())
+    state = serializers.ChoiceField(choices=[LOCKED, OPEN, CLEARED])
+    metric = serializers.CharField(source="challenge.metric")
+    metric_direction = serializers.ChoiceField(choices=["max", "min"],
+                                               source="challenge.metric_direction")
+    threshold = serializers.FloatField(source="challenge.unlock_threshold", allow_null=True)
+    best_score = serializers.FloatField(allow_null=True)
+    threshold_met = serializers.BooleanField()
+    quiz_passed = serializers.BooleanField()
+    needs = serializers.ListField(child=serializers.CharField(),
+                                  help_text="what is left to clear the node, in order")
+    url = serializers.SerializerMethodField()
+
+    def get_url(self, state: Any) -> str:
+        return reverse("lesson-page", args=[state.slug])
+
+
+class BlueprintOutputSerializer(serializers.Serializer):
+    class Meta:
+        ref_name = "Blueprint"
+
+    nodes = BlueprintNodeOutputSerializer(many=True)
+
+
+class QuizChoiceSerializer(serializers.Serializer):
+    class Meta:
+        ref_name = "QuizChoice"
+
+    key = serializers.CharField()
+    text = serializers.CharField()
+
+
+class QuizQuestionSerializer(serializers.Serializer):
+    """A question and its choices: never which choice is correct."""
+
+    class Meta:
+        ref_name = "QuizQuestion"
+
+    key = serializers.CharField()
+    text = serializers.CharField()
+    choices = QuizChoiceSerializer(many=True, source="choices.all")
+
+
+class QuizOutputSerializer(serializers.Serializer):
+    class Meta:
+        ref_name = "Quiz"
+
+    node = serializers.SlugField(source="slug")
+    questions = QuizQuestionSerializer(many=True, source="questions.all")
+    passed = serializers.SerializerMethodField()
+
+    def get_passed(self, node: Any) -> bool:
+        return self.context["state"].quiz_passed
+
+
+class QuestionResultSerializer(serializers.Serializer):
+    class Meta:
+        ref_name = "QuizQuestionResult"
+
+    key = serializers.CharField()
+    correct = serializers.BooleanField()
+    chosen = serializers.CharField()
+    correct_choice = serializers.CharField()
+    explanation = serializers.CharField(help_text="Markdown with TeX")
+
+
+class QuizResultOutputSerializer(serializers.Serializer):
+    class Meta:
+        ref_name = "QuizResult"
+
+    node = serializers.SlugField(source="attempt.node.slug")
+    all_correct = serializers.BooleanField()
+    results = QuestionResultSerializer(many=True)
+    node_cleared = serializers.BooleanField()
+    state = serializers.ChoiceField(choices=[LOCKED, OPEN, CLEARED], source="state.state",
+                                    allow_null=True, help_text="the node's state after it")
+
+
+class LabExplanationSerializer(serializers.Serializer):
+    class Meta:
+        ref_name = "LabExplanation"
+
+    done = serializers.BooleanField()
+    lines = serializers.ListField(child=serializers.CharField())
+    best = serializers.IntegerField(allow_null=True, help_text="the run with the lowest "
+                                    "validation loss, once every run ended")
+
+
+class LabOutputSerializer(serializers.Serializer):
+    """A lab: its three runs and what happened to each."""
+
+    class Meta:
+        ref_name = "Lab"
+
+    lab = serializers.UUIDField(source="group")
+    url = serializers.SerializerMethodField()
+    runs = serializers.SerializerMethodField()
+    explanation = LabExplanationSerializer()
+
+    def get_url(self, lab: Any) -> str:
+        return reverse("lab-page", args=[lab["group"]])
+
+    @extend_schema_field(RunOutputSerializer(many=True))
+    def get_runs(self, lab: Any) -> list[dict[str, Any]]:
+        return RunOutputSerializer(lab["runs"], many=True, context=self.context).data

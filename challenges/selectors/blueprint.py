@@ -39,25 +39,6 @@ class NodeState:
     def challenge(self) -> Challenge:
         return self.node.challenge
 
-    def as_dict(self) -> dict[str, Any]:
-        challenge = self.challenge
-        return {
-            "slug": self.slug,
-            "title": self.node.title,
-            "summary": self.node.summary,
-            "challenge": challenge.slug,
-            "prerequisites": self.prerequisites,
-            "state": self.state,
-            "metric": challenge.metric,
-            "metric_direction": challenge.metric_direction,
-            "threshold": challenge.unlock_threshold,
-            "best_score": self.best_score,
-            "threshold_met": self.threshold_met,
-            "quiz_passed": self.quiz_passed,
-            "needs": self.needs,
-            "url": f"/blueprint/{self.slug}/",
-        }
-
 
 def blueprint_nodes() -> QuerySet[BlueprintNode]:
     """Return the nodes whose challenges builders can see, in map order."""
@@ -81,8 +62,18 @@ def counting_runs(*, user: Any) -> QuerySet[Run]:
                               disqualified_reason="", test_score__isnull=False)
 
 
-def blueprint_states(*, user: Any, exclude_run_id: int | None = None) -> list[NodeState]:
-    """Return every visible node with `user`'s state, in map order (4 queries).
+@dataclass
+class BlueprintFacts:
+    """What one builder's node states follow from: nodes, edges, best scores, passed quizzes."""
+
+    nodes: list[BlueprintNode]
+    prerequisites: dict[int, list[int]]  # node id -> prerequisite node ids (visible ones)
+    best: dict[int, dict[str, float | None]]  # challenge id -> {"high", "low"} test score
+    passed: set[int]  # ids of the nodes whose quiz the builder answered correctly
+
+
+def blueprint_facts(*, user: Any, exclude_run_id: int | None = None) -> BlueprintFacts:
+    """Read what `user`'s node states follow from (4 queries; 2 for an anonymous visitor).
 
     `exclude_run_id` leaves one run out, to tell what changed when it finished.
     """
@@ -106,16 +97,30 @@ def blueprint_states(*, user: Any, exclude_run_id: int | None = None) -> list[No
             high=Max("test_score"), low=Min("test_score"))}
         passed = set(QuizAttempt.objects.filter(user=user, node_id__in=by_id, all_correct=True)
                      .values_list("node_id", flat=True).distinct())
+    return BlueprintFacts(nodes=nodes, prerequisites=prerequisites, best=best, passed=passed)
 
+
+def blueprint_states(*, user: Any, exclude_run_id: int | None = None) -> list[NodeState]:
+    """Return every visible node with `user`'s state, in map order (4 queries).
+
+    `exclude_run_id` leaves one run out, to tell what changed when it finished.
+    """
+    return blueprint_resolve(blueprint_facts(user=user, exclude_run_id=exclude_run_id))
+
+
+def blueprint_resolve(facts: BlueprintFacts) -> list[NodeState]:
+    """Work out every node's state from the facts, in map order (no queries)."""
+    nodes, prerequisites = facts.nodes, facts.prerequisites
+    by_id = {node.pk: node for node in nodes}
     states: dict[int, NodeState] = {}
     for node in nodes:
         challenge = node.challenge
-        row = best.get(challenge.pk)
+        row = facts.best.get(challenge.pk)
         score = None if row is None else row["high" if challenge.higher_is_better else "low"]
         states[node.pk] = NodeState(
             node=node, prerequisites=[by_id[p].challenge.slug for p in prerequisites[node.pk]],
             best_score=score, threshold_met=meets_threshold(challenge, score),
-            quiz_passed=node.pk in passed,
+            quiz_passed=node.pk in facts.passed,
         )
 
     resolving: set[int] = set()
@@ -166,12 +171,6 @@ def _needs(state: NodeState, blocking: list[NodeState]) -> list[str]:
     return needs
 
 
-def node_state(*, user: Any, slug: str) -> NodeState | None:
-    """Return one node's state for `user`, or None if there is no visible node `slug`."""
-    return next((s for s in blueprint_states(user=user) if s.slug == slug), None)
-
-
-def node_with_quiz(node: BlueprintNode) -> BlueprintNode:
-    """Return the node with its questions and their choices loaded (2 queries)."""
-    return (BlueprintNode.objects.select_related("challenge")
-            .prefetch_related("questions__choices").get(pk=node.pk))
+def node_state_of(states: list[NodeState], node: BlueprintNode) -> NodeState:
+    """Return `node`'s state among `states` (a visible node always has one)."""
+    return next(state for state in states if state.node.pk == node.pk)

@@ -2,18 +2,9 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
-from django.db.models import QuerySet
-
 from challenges.models import FINAL_STATUSES, Run, RunStatus
-from challenges.selectors.runs import runs_visible_to
-
-
-def lab_runs(*, group: uuid.UUID, viewer: Any) -> QuerySet[Run]:
-    """Return a lab's runs that `viewer` may see, lowest learning rate first."""
-    return runs_visible_to(viewer).filter(lab_group=group).order_by("id")
 
 
 def _rate(run: Run) -> float:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from challenges.models import Challenge, Run, RunHistoryChunk, RunStatus
+from challenges.models import Challenge, Run, RunStatus
+from challenges.selectors.history import run_histories
 from challenges.selectors.leaderboards import leaderboard_get
 from challenges.services.live import leaderboard_seq
 
@@ -14,23 +15,12 @@ CURVE_POINTS = 200
 
 
 def _curves(runs: list[Run]) -> dict[int, list[dict[str, Any]]]:
-    """Per run, its loss curve so far, thinned to at most CURVE_POINTS epochs."""
-    by_run: dict[int, list[dict[str, Any]]] = {run.pk: [] for run in runs}
-    attempts = {run.pk: run.attempt for run in runs}
-    chunks = RunHistoryChunk.objects.filter(run_id__in=by_run).order_by("run_id", "first_epoch")
-    for run_id, attempt, records in chunks.values_list("run_id", "attempt", "records"):
-        if attempt == attempts[run_id]:
-            by_run[run_id].extend(
-                {"epoch": r["epoch"], "train_loss": r.get("train_loss"),
-                 "val_loss": r.get("val_loss")} for r in records
-            )
-    for run_id, records in by_run.items():
-        step = max(1, -(-len(records) // CURVE_POINTS))
-        thinned = records[::step]
-        if records and thinned[-1] is not records[-1]:
-            thinned.append(records[-1])
-        by_run[run_id] = thinned
-    return by_run
+    """Per run, its loss curve so far, thinned to about CURVE_POINTS epochs."""
+    return {
+        run_id: [{"epoch": r["epoch"], "train_loss": r.get("train_loss"),
+                  "val_loss": r.get("val_loss")} for r in records]
+        for run_id, records in run_histories(runs, points=CURVE_POINTS).items()
+    }
 
 
 def challenge_snapshot(challenge: Challenge, viewer: Any) -> dict[str, Any]:

@@ -4,16 +4,9 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from challenges.errors import ChallengeInvalid
 from challenges.models import METRIC_DIRECTIONS, Challenge
 from challenges.selectors.datasets import challenge_dataset
-
-
-class ChallengeInvalid(ValueError):
-    """The challenge's dataset or metric cannot work; `errors` maps fields to messages."""
-
-    def __init__(self, errors: dict[str, list[str]]):
-        super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
-        self.errors = errors
 
 
 def challenge_derive(challenge: Challenge) -> Challenge:

@@ -15,23 +15,14 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from challenges.errors import LabBusy, SubmissionRejected
 from challenges.models import Challenge, Run, RunStatus
-from challenges.services.queue import run_enqueue
-from challenges.services.submissions import (
-    SubmissionRejected,
-    challenge_check_open,
-    spec_check,
-    utc_day,
-)
-from descent.engine.spec import spec_hash
+from challenges.services.runs import run_create
+from challenges.services.submissions import challenge_check_open, spec_check
 
 LAB_FACTORS = (0.1, 1.0, 10.0)
 LAB_LABELS = {0.1: "÷10", 1.0: "×1", 10.0: "×10"}
 MAX_RUNNING_LABS = 2
-
-
-class LabBusy(Exception):
-    """The builder already has `MAX_RUNNING_LABS` labs training."""
 
 
 def lab_variants(spec: Any) -> list[tuple[float, Any]]:
@@ -85,16 +76,13 @@ def lab_submit(*, user: Any, challenge: Challenge, spec: Any) -> list[Run]:
         if running_lab_groups(user=user) >= MAX_RUNNING_LABS:
             raise LabBusy(f"you have {MAX_RUNNING_LABS} labs still training; wait for one to "
                           "finish (or cancel its runs) before starting another")
-        runs = [
-            Run.objects.create(
-                owner=user, challenge=challenge, spec=normalised, spec_hash=spec_hash(normalised),
+        return [
+            run_create(
+                owner=user, challenge=challenge, spec=normalised, now=now,
                 note=f"lab: learning rate {LAB_LABELS[factor]} "
                      f"({normalised['optimizer']['learning_rate']:g})",
-                quota_day=utc_day(now), parameter_count=parameters, enqueued_at=now,
-                ranked=False, counts_toward_quota=False, lab_group=group,
+                parameter_count=parameters, ranked=False, counts_toward_quota=False,
+                lab_group=group,
             )
             for factor, normalised, parameters in checked
         ]
-        for run in runs:
-            transaction.on_commit(lambda run=run: run_enqueue(run))
-    return runs

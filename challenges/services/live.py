@@ -17,6 +17,8 @@ from django.db import transaction
 
 from challenges.models import Challenge, Run, RunStatus
 from challenges.selectors.leaderboards import LeaderboardEntry, leaderboard_get
+from community.models import User
+from community.services.notifications import notification_create
 from descent.live import publisher
 from descent.redis import get_redis
 
@@ -114,9 +116,6 @@ def ranks_key(slug: str) -> str:
 def notify_rank_beaten(challenge: Challenge, before: dict[str, int],
                        after: dict[str, int]) -> None:
     """Tell each builder who was pushed down the leaderboard, and by whom."""
-    from community.models import User
-    from community.services.notifications import notification_create
-
     pushed = {user: (before[user], rank) for user, rank in after.items()
               if user in before and rank > before[user]}
     if not pushed:

@@ -14,10 +14,12 @@ from django.db.models import Count, F, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from challenges.models import PostRun, Run, RunHistoryChunk, RunStatus
+from challenges.models import PostRun, Run, RunStatus
+from challenges.selectors.history import run_histories
 from challenges.selectors.leaderboards import leaderboards_for
-from challenges.selectors.runs import run_spec_visible
+from challenges.selectors.visibility import run_spec_visible
 from community.attachments import AttachmentCard, AttachmentError
+from community.services.threads import thread_fork_count_increment
 
 SPARKLINE_POINTS = 60
 
@@ -37,8 +39,6 @@ def post_run_attach(post: Any, run: Run) -> None:
 
     The thread's fork count takes the run's forks so far; `forks_counted` adds later ones.
     """
-    from community.services.threads import thread_fork_count_increment
-
     PostRun.objects.create(post=post, run=run)
     existing_forks = run.forks.count()
     if existing_forks:
@@ -49,16 +49,9 @@ def post_run_attach(post: Any, run: Run) -> None:
 
 
 def _sparklines(runs: Sequence[Run]) -> dict[int, list[float | None]]:
-    points: dict[int, list[float | None]] = {run.pk: [] for run in runs}
-    attempts = {run.pk: run.attempt for run in runs}
-    rows = RunHistoryChunk.objects.filter(run_id__in=points).order_by("run_id", "first_epoch")
-    for run_id, attempt, records in rows.values_list("run_id", "attempt", "records"):
-        if attempt == attempts[run_id]:
-            points[run_id].extend(r.get("val_loss") for r in records)
-    for run_id, values in points.items():
-        step = max(1, -(-len(values) // SPARKLINE_POINTS))
-        points[run_id] = values[::step]
-    return points
+    histories = run_histories(runs, points=SPARKLINE_POINTS)
+    return {run_id: [r.get("val_loss") for r in records]
+            for run_id, records in histories.items()}
 
 
 def run_cards_for_posts(posts: Sequence[Any], viewer: Any) -> Mapping[int, list[AttachmentCard]]:
@@ -115,8 +108,6 @@ def run_cards_for_posts(posts: Sequence[Any], viewer: Any) -> Mapping[int, list[
 
 def forks_counted(run: Run) -> None:
     """Count a new fork of `run` in every board thread that shows `run`'s card."""
-    from community.services.threads import thread_fork_count_increment
-
     for thread_id in set(PostRun.objects.filter(run=run).values_list("post__thread_id",
                                                                       flat=True)):
         thread_fork_count_increment(thread_id=thread_id)

@@ -19,7 +19,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from challenges.models import Run, RunHistoryChunk, RunStatus
+from challenges.models import Challenge, Run, RunHistoryChunk, RunStatus
 from challenges.services.cancellations import CancelWatch, cancel_announce, cancel_watch
 from challenges.services.live import (
     publish_leaderboard,
@@ -27,6 +27,9 @@ from challenges.services.live import (
     publish_run_progress,
     publish_run_status,
 )
+from challenges.services.queue import run_enqueue
+from community.services.notifications import notification_create
+from descent.engine.spec import spec_hash
 
 # A recorder writes a history chunk at least this often, beats the heartbeat with it, and
 # then publishes it: a run's own watchers get at most ~10 messages a second, never an epoch
@@ -40,6 +43,46 @@ RACE_EVERY_SECONDS = 0.5
 
 def heartbeat_stale_after() -> dt.timedelta:
     return dt.timedelta(seconds=settings.RUN_HEARTBEAT_STALE_SECONDS)
+
+
+def utc_day(now: dt.datetime) -> dt.date:
+    """Return the UTC day of `now`: the day whose quota a run spends."""
+    return now.astimezone(dt.UTC).date()
+
+
+def run_create(
+    *,
+    owner: Any,
+    challenge: Challenge,
+    spec: dict[str, Any],
+    parameter_count: int,
+    note: str = "",
+    now: dt.datetime | None = None,
+    counts_toward_quota: bool = True,
+    ranked: bool = True,
+    shared: bool = False,
+    forked_from: Run | None = None,
+    lab_group: Any = None,
+    enqueue: bool = True,
+) -> Run:
+    """Write a queued run of an already checked, normalised spec; enqueue it after commit.
+
+    The one place a `Run` row is written, private to challenges: `run_submit`, `lab_submit`,
+    `run_rerun` and the demo seed (which trains in-process, so `enqueue=False`) call it; the
+    API and the pages go through those. The training task leaves only once the transaction
+    commits, so a worker never looks for a run that a rollback undid.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        run = Run.objects.create(
+            owner=owner, challenge=challenge, spec=spec, spec_hash=spec_hash(spec), note=note,
+            quota_day=utc_day(now), counts_toward_quota=counts_toward_quota, ranked=ranked,
+            shared=shared, parameter_count=parameter_count, forked_from=forked_from,
+            lab_group=lab_group, enqueued_at=now,
+        )
+        if enqueue:
+            transaction.on_commit(lambda: run_enqueue(run))
+    return run
 
 
 def run_claim(*, run_id: int, worker_host: str, engine_version: str,
@@ -200,8 +243,6 @@ def run_finish(*, recorder: RunRecorder, outcome: RunOutcome) -> Run | None:
 
 def notify_run_finished(run: Run) -> None:
     """Tell the owner, in the page header, that their run ended and how."""
-    from community.services.notifications import notification_create
-
     score = "" if run.val_score is None else f" ({run.challenge.metric} {run.val_score:.4g})"
     notification_create(
         recipient=run.owner, kind="run.finished",
@@ -239,17 +280,11 @@ def run_mark_cancelled(*, recorder: RunRecorder) -> Run | None:
 
 def run_rerun(*, run: Run) -> Run:
     """Train the same spec again for the same builder, outside the quota (staff action)."""
-    from challenges.services.queue import run_enqueue
-
-    with transaction.atomic():
-        rerun = Run.objects.create(
-            owner=run.owner, challenge=run.challenge, spec=run.spec, spec_hash=run.spec_hash,
-            note=f"rerun of run {run.pk}", quota_day=timezone.now().date(),
-            counts_toward_quota=False, ranked=run.ranked, parameter_count=run.parameter_count,
-            forked_from=run.forked_from, shared=run.shared, enqueued_at=timezone.now(),
-        )
-        transaction.on_commit(lambda: run_enqueue(rerun))
-    return rerun
+    return run_create(
+        owner=run.owner, challenge=run.challenge, spec=run.spec, note=f"rerun of run {run.pk}",
+        counts_toward_quota=False, ranked=run.ranked, parameter_count=run.parameter_count,
+        forked_from=run.forked_from, shared=run.shared,
+    )
 
 
 @transaction.atomic

@@ -13,35 +13,13 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from challenges.errors import ChallengeNotOpen, QuotaExceeded, SubmissionRejected
 from challenges.models import QUOTA_STATUSES, Challenge, QuotaDay, Run
 from challenges.selectors.datasets import challenge_dataset
-from challenges.services.queue import run_enqueue
 from challenges.services.run_cards import forks_counted
+from challenges.services.runs import run_create, utc_day
 from descent.engine.budget import estimate_budget
-from descent.engine.spec import SpecError, parse_spec, spec_hash, validate_for_data
-
-
-class SubmissionRejected(Exception):
-    """The spec cannot be trained on this challenge; `errors` maps field paths to messages."""
-
-    def __init__(self, errors: dict[str, list[str]]):
-        super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
-        self.errors = errors
-
-
-class ChallengeNotOpen(Exception):
-    """The challenge does not take submissions now; the message says why."""
-
-
-class QuotaExceeded(Exception):
-    """The builder spent today's runs for this challenge."""
-
-    def __init__(self, quota: QuotaStatus):
-        super().__init__(
-            f"you have used all {quota.limit} runs for today on this challenge; "
-            f"the quota resets at {quota.resets_at.isoformat()}"
-        )
-        self.quota = quota
+from descent.engine.spec import SpecError, validate_for_data
 
 
 @dataclass(frozen=True)
@@ -59,10 +37,6 @@ class QuotaStatus:
     def retry_after(self, now: dt.datetime | None = None) -> int:
         now = now or timezone.now()
         return max(1, int((self.resets_at - now).total_seconds()) + 1)
-
-
-def utc_day(now: dt.datetime) -> dt.date:
-    return now.astimezone(dt.UTC).date()
 
 
 def next_utc_midnight(now: dt.datetime) -> dt.datetime:
@@ -91,8 +65,9 @@ def spec_check(*, challenge: Challenge, spec: Any) -> tuple[dict[str, Any], int]
     """
     data = challenge_dataset(challenge)
     try:
+        # validate_for_data parses the raw spec itself: parsing it here first was a second parse.
         normalised = validate_for_data(
-            parse_spec(spec), task=data.task, n_inputs=data.n_inputs, n_outputs=data.n_outputs,
+            spec, task=data.task, n_inputs=data.n_inputs, n_outputs=data.n_outputs,
             n_classes=data.n_classes, dataset_name=challenge.slug, kind="challenge",
         )
     except SpecError as exc:
@@ -147,12 +122,8 @@ def run_submit(
         quota = quota_status(user=user, challenge=challenge, now=now)
         if quota.left <= 0:
             raise QuotaExceeded(quota)
-        run = Run.objects.create(
-            owner=user, challenge=challenge, spec=normalised, spec_hash=spec_hash(normalised),
-            note=note, quota_day=utc_day(now), parameter_count=parameters,
-            forked_from=forked_from, enqueued_at=now,
-        )
-        transaction.on_commit(lambda: run_enqueue(run))
+        run = run_create(owner=user, challenge=challenge, spec=normalised, note=note, now=now,
+                         parameter_count=parameters, forked_from=forked_from)
         if forked_from is not None:
             forks_counted(forked_from)
     return run

@@ -8,20 +8,20 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from challenges.errors import ChallengeNotOpen, LabBusy, NodeLocked, QuizInvalid, SubmissionRejected
 from challenges.glossary import FAQ, GLOSSARY
 from challenges.lessons import render_lesson
 from challenges.models import BlueprintNode
-from challenges.selectors.blueprint import NodeState, blueprint_nodes, blueprint_states
-from challenges.selectors.lab import lab_explain, lab_runs
-from challenges.selectors.runs import run_history
-from challenges.services.blueprint import NodeLocked, QuizInvalid, quiz_answer
-from challenges.services.lab import LAB_LABELS, LabBusy, lab_submit
-from challenges.services.submissions import ChallengeNotOpen, SubmissionRejected
-from challenges.views.access import challenge_or_404
+from challenges.selectors.blueprint import NodeState, blueprint_states, node_state_of
+from challenges.selectors.history import run_histories
+from challenges.selectors.lab import lab_explain
+from challenges.selectors.visibility import challenge_get, lab_runs, node_get
+from challenges.services.blueprint import quiz_answer
+from challenges.services.lab import LAB_LABELS, lab_submit
 
 # The map: one row per prerequisite depth, nodes side by side in map order.
 NODE_WIDTH, NODE_HEIGHT, GAP_X, GAP_Y, MARGIN = 210, 84, 30, 56, 20
@@ -75,17 +75,12 @@ def blueprint_page(request: HttpRequest) -> HttpResponse:
     })
 
 
-def _visible_node(slug: str) -> BlueprintNode:
-    node = (blueprint_nodes().filter(challenge__slug=slug)
-            .prefetch_related("questions__choices").first())
-    if node is None:
-        raise Http404(f"no blueprint node '{slug}'")
-    return node
-
-
-def _lesson_context(request: HttpRequest, node: BlueprintNode) -> dict[str, Any]:
-    states = blueprint_states(user=request.user)
-    state = next(s for s in states if s.node.pk == node.pk)
+def _lesson_context(request: HttpRequest, node: BlueprintNode,
+                    states: list[NodeState] | None = None) -> dict[str, Any]:
+    # A quiz answer passes the states it worked out: they are not read again.
+    if states is None:
+        states = blueprint_states(user=request.user)
+    state = node_state_of(states, node)
     questions = [
         {"key": q.key, "html": render_lesson(q.text),
          "choices": [{"key": c.key, "text": c.text} for c in q.choices.all()]}
@@ -107,7 +102,7 @@ def _lesson_context(request: HttpRequest, node: BlueprintNode) -> dict[str, Any]
 
 def lesson_page(request: HttpRequest, slug: str) -> HttpResponse:
     """Show a node's lesson, its snippet ('Try it'), the lab launcher and the quiz."""
-    node = _visible_node(slug)
+    node = node_get(slug=slug)
     return render(request, "challenges/lesson.html", _lesson_context(request, node))
 
 
@@ -115,7 +110,7 @@ def lesson_page(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 def quiz_view(request: HttpRequest, slug: str) -> HttpResponse:
     """Answer the quiz from the lesson page; show the lesson again with the explanations."""
-    node = _visible_node(slug)
+    node = node_get(slug=slug)
     answers = {key[len("q-"):]: value for key, value in request.POST.items()
                if key.startswith("q-")}
     status = 200
@@ -126,7 +121,7 @@ def quiz_view(request: HttpRequest, slug: str) -> HttpResponse:
         errors, status = {"answers": [str(exc)]}, 403
     except QuizInvalid as exc:
         errors, status = exc.errors, 400
-    context = _lesson_context(request, node)
+    context = _lesson_context(request, node, result.states if result is not None else None)
     context["quiz_errors"] = errors
     if result is not None:
         by_key = {r.key: r for r in result.results}
@@ -154,7 +149,7 @@ class LabForm(forms.Form):
 @login_required
 def lab_start_view(request: HttpRequest, slug: str) -> HttpResponse:
     """Start a lab from a spec (GET: the form, prefilled with the starter spec)."""
-    challenge = challenge_or_404(slug, request.user)
+    challenge = challenge_get(slug=slug, viewer=request.user)
     problem, status = "", 200
     if request.method == "POST":
         form = LabForm(request.POST)
@@ -181,9 +176,8 @@ def lab_start_view(request: HttpRequest, slug: str) -> HttpResponse:
 
 def lab_page(request: HttpRequest, group: uuid.UUID) -> HttpResponse:
     """Show a lab's three runs on one live chart, with what happened to each."""
-    runs = list(lab_runs(group=group, viewer=request.user))
-    if not runs:
-        raise Http404("no such lab")
+    runs = lab_runs(group=group, viewer=request.user)
+    histories = run_histories(runs)
     rates = sorted(float(run.spec["optimizer"]["learning_rate"]) for run in runs)
     labelled = []
     for run in sorted(runs, key=lambda r: float(r.spec["optimizer"]["learning_rate"])):
@@ -191,7 +185,7 @@ def lab_page(request: HttpRequest, group: uuid.UUID) -> HttpResponse:
         factor = rate / rates[len(rates) // 2] if rates[len(rates) // 2] else 1.0
         label = LAB_LABELS.get(round(factor, 6), f"×{factor:g}")
         labelled.append({"run": run, "rate": rate, "label": label,
-                         "history": run_history(run)})
+                         "history": histories[run.pk]})
     challenge = runs[0].challenge
     node = BlueprintNode.objects.filter(challenge=challenge).first()
     return render(request, "challenges/lab.html", {

@@ -9,9 +9,9 @@ from django.utils import timezone
 
 from challenges.preview import dataset_preview
 from challenges.selectors.leaderboards import TIE_BREAK_TEXT, leaderboard_get
-from challenges.selectors.runs import challenges_visible_to, runs_of_builder
+from challenges.selectors.runs import runs_of_builder
+from challenges.selectors.visibility import challenge_get, challenges_visible_to
 from challenges.services.submissions import quota_status
-from challenges.views.access import challenge_or_404
 from community.markdown import render_markdown
 
 # The challenge page lists this many of the builder's latest runs; the API pages the rest.
@@ -26,7 +26,7 @@ def challenge_list(request: HttpRequest) -> HttpResponse:
 
 def challenge_page(request: HttpRequest, slug: str) -> HttpResponse:
     """Show the lesson, the data, the leaderboard and, signed in, the visitor's runs and quota."""
-    challenge = challenge_or_404(slug, request.user)
+    challenge = challenge_get(slug=slug, viewer=request.user)
     now = timezone.now()
     context = {
         "challenge": challenge,

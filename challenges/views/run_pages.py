@@ -11,19 +11,16 @@ from django.views.decorators.http import require_POST
 
 from challenges.apis.serializers import run_data
 from challenges.models import RunStatus
+from challenges.selectors.visibility import run_get, run_get_owned, run_owned_by
 from challenges.services.runs import run_cancel, run_set_shared
-from challenges.views.access import owned_run_or_404, run_or_404
 
 LIVE_STATUSES = {RunStatus.QUEUED, RunStatus.RUNNING}
 
 
 def run_page(request: HttpRequest, run_id: int) -> HttpResponse:
     """Show a run as the visitor may see it: spec and test score only where allowed."""
-    run = run_or_404(run_id, request.user)
+    run = run_get(run_id=run_id, viewer=request.user)
     data = run_data(run, request.user, with_history=True)
-    is_owner = request.user.is_authenticated and (
-        request.user.pk == run.owner_id or request.user.is_staff
-    )
     context = {
         "run": run,
         "data": data,
@@ -31,7 +28,7 @@ def run_page(request: HttpRequest, run_id: int) -> HttpResponse:
         "history": data["history"],
         "last_epoch": data["history"][-1] if data["history"] else None,
         "live": run.status in LIVE_STATUSES,
-        "can_act": is_owner,
+        "can_act": run_owned_by(run, request.user),
     }
     return render(request, "challenges/run.html", context)
 
@@ -40,7 +37,7 @@ def run_page(request: HttpRequest, run_id: int) -> HttpResponse:
 @require_POST
 def run_cancel_view(request: HttpRequest, run_id: int) -> HttpResponse:
     """Cancel the run (owner or staff) and go back to its page."""
-    run_cancel(run=owned_run_or_404(run_id, request.user))
+    run_cancel(run=run_get_owned(run_id=run_id, viewer=request.user))
     return redirect("run-page", run_id=run_id)
 
 
@@ -49,5 +46,5 @@ def run_cancel_view(request: HttpRequest, run_id: int) -> HttpResponse:
 def run_share_view(request: HttpRequest, run_id: int) -> HttpResponse:
     """Show or hide the run's spec to everyone (owner or staff)."""
     shared = request.POST.get("shared") == "1"
-    run_set_shared(run=owned_run_or_404(run_id, request.user), shared=shared)
+    run_set_shared(run=run_get_owned(run_id=run_id, viewer=request.user), shared=shared)
     return redirect("run-page", run_id=run_id)

@@ -10,16 +10,10 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
+from challenges.errors import ChallengeNotOpen, QuotaExceeded, SubmissionRejected
 from challenges.models import Challenge, Run
-from challenges.selectors.runs import run_spec_visible, runs_visible_to
-from challenges.services.submissions import (
-    ChallengeNotOpen,
-    QuotaExceeded,
-    SubmissionRejected,
-    quota_status,
-    run_submit,
-)
-from challenges.views.access import challenge_or_404
+from challenges.selectors.visibility import challenge_get, fork_source_get
+from challenges.services.submissions import quota_status, run_submit
 
 
 class SubmitForm(forms.Form):
@@ -48,8 +42,8 @@ class SubmitForm(forms.Form):
         run_id = self.cleaned_data.get("forked_from")
         if run_id is None:
             return None
-        run = runs_visible_to(self.user).filter(pk=run_id).first()
-        if run is None or not run_spec_visible(run, self.user):
+        run = fork_source_get(run_id=run_id, viewer=self.user)
+        if run is None:
             raise forms.ValidationError("no run with a spec you can see has that id")
         return run
 
@@ -59,8 +53,8 @@ def _fork_source(request: HttpRequest) -> tuple[Run | None, str]:
     raw = request.GET.get("fork", "")
     if not raw:
         return None, ""
-    run = runs_visible_to(request.user).filter(pk=raw).first() if raw.isdigit() else None
-    if run is None or not run_spec_visible(run, request.user):
+    run = fork_source_get(run_id=raw, viewer=request.user)
+    if run is None:
         return None, f"Run {raw}'s spec is not visible to you; starting from the starter spec."
     return run, ""
 
@@ -77,7 +71,7 @@ def _initial(challenge: Challenge, fork: Run | None) -> dict[str, Any]:
 @login_required
 def submit_page(request: HttpRequest, slug: str) -> HttpResponse:
     """Show the editor; on POST submit the spec and go to the new run, or say what is wrong."""
-    challenge = challenge_or_404(slug, request.user)
+    challenge = challenge_get(slug=slug, viewer=request.user)
     context: dict[str, Any] = {
         "challenge": challenge,
         "spec_errors": [],

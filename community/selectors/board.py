@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db import connection
 from django.db.models import Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
@@ -36,8 +37,6 @@ def _search(threads: QuerySet[Thread], query: str) -> QuerySet[Thread]:
     """Filter threads whose title or any visible post matches `query`."""
     visible_posts = Post.objects.filter(thread=OuterRef("pk"), is_hidden=False)
     if connection.vendor == "postgresql":
-        from django.contrib.postgres.search import SearchQuery, SearchVector
-
         search = SearchQuery(query, search_type="websearch", config="english")
         matching_posts = visible_posts.annotate(
             document=SearchVector("body_markdown", config="english")

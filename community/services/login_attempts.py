@@ -9,8 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import time
+from typing import Any
 
+from django.contrib.auth import authenticate
 from django.core.cache import cache
+from django.http import HttpRequest
+
+from community.errors import InvalidInput, TooManyLoginAttempts
+from community.models import User
 
 MAX_FAILURES = 5
 WINDOW_SECONDS = 15 * 60
@@ -52,3 +58,23 @@ def login_failures_clear(*, username: str, ip: str) -> None:
 def client_ip(meta: dict) -> str:
     """Return the caller's address (REMOTE_ADDR; a proxy in front must set it truthfully)."""
     return str(meta.get("REMOTE_ADDR") or "unknown")
+
+
+def login_attempt(*, request: HttpRequest | None, username: str, password: str) -> User:
+    """Authenticate `username` with `password`, throttled; return the user.
+
+    The one log-in sequence of the log-in page and `POST /api/auth/token/`: refuse while
+    blocked (`TooManyLoginAttempts`, with `retry_after`), count a failure (`InvalidInput` on
+    `password`), forget the failures on success.
+    """
+    ip = client_ip(request.META if request is not None else {})
+    retry_after = login_retry_after(username=username, ip=ip)
+    if retry_after:
+        raise TooManyLoginAttempts(retry_after)
+    user: Any = authenticate(request, username=username, password=password)
+    if user is None:
+        login_failure_record(username=username, ip=ip)
+        raise InvalidInput("this username and password do not match an active account",
+                           field="password")
+    login_failures_clear(username=username, ip=ip)
+    return user

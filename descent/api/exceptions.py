@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from rest_framework import status
-from rest_framework.exceptions import APIException
+from rest_framework.exceptions import APIException, Throttled
 from rest_framework.views import exception_handler as drf_exception_handler
 
 
@@ -22,9 +23,16 @@ class TooManyRequests(APIException):
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]):
-    """Handle as DRF does, then add Retry-After and the limit's figures to our 429s."""
+    """Handle as DRF does, then give every 429 Retry-After and `retry_after` in the body."""
     response = drf_exception_handler(exc, context)
-    if response is not None and isinstance(exc, TooManyRequests):
+    if response is None:
+        return None
+    if isinstance(exc, TooManyRequests):
         response["Retry-After"] = str(exc.retry_after)
         response.data = {"detail": str(exc.detail), "retry_after": exc.retry_after, **exc.extra}
+    elif isinstance(exc, Throttled):
+        # DRF's throttles say it in the header and the text; the body says it as a number too.
+        retry_after = max(1, math.ceil(exc.wait or 1))
+        response["Retry-After"] = str(retry_after)
+        response.data = {"detail": str(exc.detail), "retry_after": retry_after}
     return response

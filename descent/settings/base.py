@@ -12,8 +12,6 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from workers.schedule import BEAT_SCHEDULE
-
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(os.environ.get("DESCENT_VAR_DIR", BASE_DIR / "var"))
 
@@ -165,7 +163,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["descent.api.parsers.LimitedJSONParser"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "descent.api.schema.ErrorDocumentingAutoSchema",
     "DEFAULT_PAGINATION_CLASS": "descent.api.pagination.CappedPageNumberPagination",
     "PAGE_SIZE": 25,
     "EXCEPTION_HANDLER": "descent.api.exceptions.exception_handler",
@@ -189,6 +187,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Two models have a `status`: name their enums apart.
+    "ENUM_NAME_OVERRIDES": {
+        "RunStatusEnum": "challenges.apis.serializers.RUN_STATUSES",
+        "ChallengeStatusEnum": "challenges.apis.serializers.CHALLENGE_STATUSES",
+    },
 }
 
 # --- Redis: the Channels layer and the Celery broker ------------------------------------------
@@ -275,7 +278,7 @@ RUN_MAX_ATTEMPTS = int(os.environ.get("RUN_MAX_ATTEMPTS", "3"))
 # failed run, and the worker survives.
 WORKER_MEMORY_LIMIT_MB = int(os.environ.get("WORKER_MEMORY_LIMIT_MB", "4096"))
 
-# --- Celery (read by workers/celery.py through `config_from_object(namespace="CELERY")`) ------
+# --- Celery (read by descent/celery.py through `config_from_object(namespace="CELERY")`) ------
 # The hard limit is the backstop for any task; a run's own budget sets a lower soft limit.
 CELERY_TASK_TIME_LIMIT = int(os.environ.get("CELERY_TASK_TIME_LIMIT", "900"))
 CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 30
@@ -312,9 +315,8 @@ CELERY_WORKER_ENABLE_SOFT_SHUTDOWN_ON_IDLE = True
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE = BEAT_SCHEDULE  # periodic tasks: sweepers (workers/schedule.py)
 CELERY_TIMEZONE = "UTC"
-# Periodic tasks: sweepers (see workers/schedule.py).
+# The periodic tasks (sweepers) are in descent/celery.py, next to the app.
 
 LOGGING = {
     "version": 1,

@@ -77,13 +77,13 @@ def run(args: argparse.Namespace) -> int:
         celery = str(BIN / "celery")
         supervisor.start(
             "worker",
-            [celery, "-A", "workers", "worker", "--loglevel", "INFO", "--concurrency",
+            [celery, "-A", "descent.celery", "worker", "--loglevel", "INFO", "--concurrency",
              str(args.concurrency), "--hostname", f"worker{port}@%h"],
         )
         var_dir = Path(env.get("DESCENT_VAR_DIR", ROOT / "var"))
         supervisor.start(
             "beat",
-            [celery, "-A", "workers", "beat", "--loglevel", "INFO",
+            [celery, "-A", "descent.celery", "beat", "--loglevel", "INFO",
              "--schedule", str(var_dir / "celerybeat-schedule")],
         )
         supervisor.start("server", asgi_server_command(server, host=host, port=port))

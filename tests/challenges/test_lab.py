@@ -13,7 +13,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from challenges.models import Run, RunStatus
 from challenges.selectors.lab import lab_explain
 from challenges.selectors.leaderboards import leaderboard_get
-from challenges.services import lab as lab_service
+from challenges.services import runs as run_services
 from challenges.services.lab import LabBusy, lab_submit
 from challenges.services.submissions import quota_status
 from tests.support import stack
@@ -36,7 +36,7 @@ def regression_challenge(slug: str):
 @pytest.fixture
 def enqueued(monkeypatch):
     sent: list[int] = []
-    monkeypatch.setattr(lab_service, "run_enqueue", lambda run: sent.append(run.pk))
+    monkeypatch.setattr(run_services, "run_enqueue", lambda run: sent.append(run.pk))
     return sent
 
 

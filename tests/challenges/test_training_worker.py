@@ -16,13 +16,13 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from challenges.models import Run, RunHistoryChunk, RunStatus
+from challenges.selectors.history import run_history
 from challenges.selectors.leaderboards import leaderboard_get
-from challenges.selectors.runs import run_history
 from challenges.services.queue import TRAIN_TASK
 from challenges.services.sweeper import runs_sweep
+from descent.celery import app
 from tests.support import stack
 from tests.support.factories import blobs_spec, make_challenge, make_run, make_user
-from workers.celery import app
 
 pytestmark = [pytest.mark.stack, pytest.mark.django_db(transaction=True)]
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connection
 
+from descent.celery import app
 from descent.stack.redis_server import free_port
 from descent.stack.servers import asgi_server_command, wait_for_port
 
@@ -73,8 +74,6 @@ def stop_process(process: subprocess.Popen, grace: float = 10.0) -> None:
 
 def wait_for_worker(hostname: str, timeout: float = 30.0) -> None:
     """Wait until the worker named `hostname` answers a broadcast ping."""
-    from workers.celery import app
-
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         replies = app.control.ping(destination=[hostname], timeout=0.5)
@@ -88,15 +87,13 @@ def celery_worker(*, concurrency: int = 1, **env: str) -> Iterator[tuple[subproc
     """Run a real prefork Celery worker on this session's queue; yield (process, hostname)."""
     hostname = f"test-{uuid.uuid4().hex[:8]}@localhost"
     args = [
-        str(BIN / "celery"), "-A", "workers", "worker", "--loglevel", "INFO",
+        str(BIN / "celery"), "-A", "descent.celery", "worker", "--loglevel", "INFO",
         "--pool", "prefork", "--concurrency", str(concurrency), "--hostname", hostname,
         "--queues", settings.CELERY_TASK_DEFAULT_QUEUE, "--without-mingle", "--without-gossip",
     ]
     log = settings.VAR_DIR / "test-logs" / f"{hostname}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     # Tasks left in this session's queue by earlier tests name runs that no longer exist.
-    from workers.celery import app
-
     app.control.purge()
     with log.open("wb") as out:
         process = subprocess.Popen(

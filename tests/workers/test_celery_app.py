@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.conf import settings
 
-from workers.celery import app
+from descent.celery import app
 from workers.tasks import echo
 
 

@@ -12,18 +12,19 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
-from django.utils import timezone
 
 from challenges.blueprint_world import BLUEPRINT_WORLD
 from challenges.demo_challenges import DEMO_CHALLENGES, DEMO_DEFAULTS, DRAFT_CHALLENGE
 from challenges.models import BlueprintNode, Challenge, QuizAttempt, QuizChoice, QuizQuestion, Run
 from challenges.services.challenges import challenge_save
-from challenges.services.submissions import spec_check, utc_day
+from challenges.services.queue import TRAIN_TASK
+from challenges.services.runs import run_create
+from challenges.services.submissions import spec_check
 from community.models import Category, Thread
 from community.services.accounts import user_get_or_create
 from community.services.posts import post_create
 from community.services.threads import thread_create
-from descent.engine.spec import spec_hash
+from descent.celery import app
 
 DEMO_BUILDERS = [("ada", "ada@example.com"), ("grace", "grace@example.com"),
                  ("alan", "alan@example.com")]
@@ -159,24 +160,23 @@ def seed_runs(users: dict[str, Any]) -> int:
     spent) and trained by the worker's own task function in this process: real history,
     scores and diagnoses, in milliseconds.
     """
-    from workers.training import train_run  # the worker's code path, run in-process
-
+    # The worker's own task, called in this process (by name: challenges never imports
+    # workers/); loading the task modules registers it.
+    app.loader.import_default_modules()
+    train_run = app.tasks[TRAIN_TASK]
     entries = {entry["challenge"]["slug"]: entry for entry in BLUEPRINT_WORLD}
     challenges = {c.slug: c for c in Challenge.objects.filter(slug__in=entries)}
     has_runs = set(Run.objects.filter(owner__in=users.values(), challenge__in=challenges.values())
                    .values_list("owner__username", "challenge__slug"))
     created = 0
-    now = timezone.now()
     for username, slug, which, note in DEMO_RUNS:
         if (username, slug) in has_runs or slug not in challenges:
             continue
         challenge = challenges[slug]
         spec, parameters = spec_check(challenge=challenge, spec=entries[slug][which])
-        run = Run.objects.create(
-            owner=users[username], challenge=challenge, spec=spec, spec_hash=spec_hash(spec),
-            note=note, quota_day=utc_day(now), parameter_count=parameters, enqueued_at=now,
-            counts_toward_quota=False, shared=True,
-        )
+        run = run_create(owner=users[username], challenge=challenge, spec=spec, note=note,
+                         parameter_count=parameters, counts_toward_quota=False, shared=True,
+                         enqueue=False)
         train_run(run.pk)
         created += 1
     return created

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from community.api import auth, notifications, posts, threads
+from community.apis import auth, notifications, posts, threads
 
 urlpatterns = [
     path("auth/register/", auth.RegisterApi.as_view(), name="api-register"),

@@ -9,8 +9,8 @@ from rest_framework.permissions import IsAuthenticatedOrReadOnly
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from community.api.base import AttachmentInputMixin, CommunityApi, paginated
-from community.api.serializers import (
+from community.apis.base import AttachmentInputMixin, CommunityApi
+from community.apis.serializers import (
     ThreadDetailOutputSerializer,
     ThreadOutputSerializer,
     serialize_thread_detail,
@@ -18,7 +18,9 @@ from community.api.serializers import (
 from community.models import Category
 from community.selectors.board import THREAD_SORTS, category_list, thread_get, thread_list
 from community.services.threads import thread_create, thread_delete, thread_moderate, thread_update
+from descent.api.pagination import CappedPageNumberPagination
 from descent.api.serializers import StrictInputSerializer
+from descent.api.views import paginated
 
 
 class CategoryListApi(CommunityApi):
@@ -40,6 +42,8 @@ class CategoryListApi(CommunityApi):
 
 class ThreadListApi(CommunityApi):
     """List threads (sorted, filtered, searched) or start one."""
+
+    pagination_class = CappedPageNumberPagination
 
     class InputSerializer(AttachmentInputMixin, StrictInputSerializer):
         class Meta:

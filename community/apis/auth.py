@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.contrib.auth import authenticate
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
@@ -10,16 +9,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
-from community.api.base import CommunityApi
+from community.apis.base import CommunityApi
 from community.services.accounts import user_register
-from community.services.login_attempts import (
-    client_ip,
-    login_failure_record,
-    login_failures_clear,
-    login_retry_after,
-)
+from community.services.login_attempts import login_attempt
 from community.services.tokens import token_get_or_create
-from descent.api.exceptions import TooManyRequests
 from descent.api.serializers import StrictInputSerializer
 
 
@@ -94,21 +87,5 @@ class TokenApi(CommunityApi):
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        username, password = (
-            serializer.validated_data["username"],
-            serializer.validated_data["password"],
-        )
-        ip = client_ip(request.META)
-        retry_after = login_retry_after(username=username, ip=ip)
-        if retry_after:
-            raise TooManyRequests(
-                "too many failed log-in attempts; try again later", retry_after=retry_after
-            )
-        user = authenticate(request._request, username=username, password=password)
-        if user is None:
-            login_failure_record(username=username, ip=ip)
-            raise serializers.ValidationError(
-                {"password": ["this username and password do not match an active account"]}
-            )
-        login_failures_clear(username=username, ip=ip)
-        return Response({"token": token_get_or_create(user=user).key})
+        user = login_attempt(request=request._request, **serializer.validated_data)
+        return Response(self.OutputSerializer({"token": token_get_or_create(user=user).key}).data)

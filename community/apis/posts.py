@@ -7,18 +7,22 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from community.api.base import AttachmentInputMixin, CommunityApi, paginated
-from community.api.serializers import PostOutputSerializer, serialize_posts
+from community.apis.base import AttachmentInputMixin, CommunityApi
+from community.apis.serializers import PostOutputSerializer, serialize_posts
 from community.models import Vote
 from community.selectors.board import post_get, post_list, thread_get
 from community.services.moderation import post_hide, post_unhide, report_create
 from community.services.posts import post_create, post_delete, post_update
 from community.services.votes import post_unvote, post_vote
+from descent.api.pagination import CappedPageNumberPagination
 from descent.api.serializers import StrictInputSerializer
+from descent.api.views import paginated
 
 
 class ThreadPostListApi(CommunityApi):
     """A thread's posts (opening post first), or a new reply."""
+
+    pagination_class = CappedPageNumberPagination
 
     class InputSerializer(AttachmentInputMixin, StrictInputSerializer):
         class Meta:

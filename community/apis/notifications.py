@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from community.api.base import CommunityApi, paginated
+from community.apis.base import CommunityApi
 from community.selectors.notifications import notification_list, notification_unread_count
 from community.services.notifications import notification_payload, notifications_mark_read
+from descent.api.pagination import PAGE_PARAMETERS
+from descent.api.schema import ErrorSerializer
 from descent.api.serializers import StrictInputSerializer
+from descent.api.views import paginated
 
 
 class NotificationOutputSerializer(serializers.Serializer):
@@ -23,14 +26,26 @@ class NotificationOutputSerializer(serializers.Serializer):
     read = serializers.BooleanField()
 
 
+class NotificationPageSerializer(serializers.Serializer):
+    """One page of notifications, and how many are unread in all."""
+
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = NotificationOutputSerializer(many=True)
+    unread = serializers.IntegerField()
+
+
 class NotificationListApi(CommunityApi):
     """The caller's notifications, newest first."""
 
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
-        parameters=[OpenApiParameter("unread", bool, description="only unread ones")],
-        responses={200: NotificationOutputSerializer(many=True)},
+        parameters=[OpenApiParameter("unread", bool, description="only unread ones"),
+                    *PAGE_PARAMETERS],
+        responses={200: NotificationPageSerializer,
+                   404: OpenApiResponse(ErrorSerializer, description="no such page")},
         summary="List my notifications",
     )
     def get(self, request: Request) -> Response:

@@ -1,0 +1,47 @@
+"""Run histories: the current attempt's epochs, read in one query, thinned by one rule.
+
+Every reader — the run page and stream, the lab, the race curves of a challenge's live
+page, the sparklines of run cards — goes through `run_histories`. Only the attempt that
+holds the run counts (an abandoned attempt's chunks are filtered out in SQL, not in Python).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.db.models import F
+
+from challenges.models import Run, RunHistoryChunk
+
+
+def thin(records: list[Any], points: int | None) -> list[Any]:
+    """Keep at most about `points` evenly spaced records, always the last one."""
+    if points is None or len(records) <= points:
+        return records
+    step = -(-len(records) // points)
+    thinned = records[::step]
+    if thinned[-1] is not records[-1]:
+        thinned.append(records[-1])
+    return thinned
+
+
+def run_histories(runs: Iterable[Run], *, points: int | None = None
+                  ) -> dict[int, list[dict[str, Any]]]:
+    """Return each run's epoch records of its current attempt, in epoch order (one query).
+
+    `points` thins each history with `thin`; None keeps every epoch.
+    """
+    by_run: dict[int, list[dict[str, Any]]] = {run.pk: [] for run in runs}
+    if not by_run:
+        return by_run
+    chunks = (RunHistoryChunk.objects.filter(run_id__in=by_run, attempt=F("run__attempt"))
+              .order_by("run_id", "first_epoch").values_list("run_id", "records"))
+    for run_id, records in chunks:
+        by_run[run_id].extend(records)
+    return {run_id: thin(records, points) for run_id, records in by_run.items()}
+
+
+def run_history(run: Run, *, points: int | None = None) -> list[dict[str, Any]]:
+    """Return one run's epoch records of its current attempt, in epoch order."""
+    return run_histories([run], points=points)[run.pk]

@@ -1,0 +1,30 @@
+"""The Celery app: Redis broker, JSON only, the settings that never lose a task, beat's schedule.
+
+Celery's documented Django layout, except that `descent/__init__.py` stays empty (so that
+`import descent.engine` loads neither Django nor Celery): every user names this module
+instead. Its configuration is the `CELERY_*` block of `descent/settings/base.py`, read lazily
+through Django's settings; tasks are found in the installed apps' `tasks` modules
+(`workers/tasks.py`). Start a worker with `celery -A descent.celery worker`, the scheduler
+with `celery -A descent.celery beat` (`make run` starts both). The web side sends tasks by
+name through `app.send_task`, so it never imports `workers/`.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "descent.settings.local")
+
+# Periodic tasks (the sweepers), by task name.
+BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
+    "heartbeat": {"task": "workers.tasks.beat_heartbeat", "schedule": 30.0},
+    "sweep-runs": {"task": "workers.tasks.sweep_runs", "schedule": 30.0},
+}
+
+app = Celery("descent")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.conf.beat_schedule = BEAT_SCHEDULE
+app.autodiscover_tasks()
