@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import asdict
 from typing import Any
 
 from django import forms
@@ -12,7 +13,6 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from challenges.glossary import FAQ, GLOSSARY
 from challenges.lessons import render_lesson
 from challenges.models import BlueprintNode
 from challenges.selectors.blueprint import NodeState, blueprint_nodes, blueprint_states
@@ -22,6 +22,7 @@ from challenges.services.blueprint import NodeLocked, QuizInvalid, quiz_answer
 from challenges.services.lab import LAB_LABELS, LabBusy, lab_submit
 from challenges.services.submissions import ChallengeNotOpen, SubmissionRejected
 from challenges.views.access import challenge_or_404
+from challenges.world import CONTENT_DIR, FAQ_FILE, GLOSSARY_FILE, load_faq, load_glossary
 
 # The map: one row per prerequisite depth, nodes side by side in map order.
 NODE_WIDTH, NODE_HEIGHT, GAP_X, GAP_Y, MARGIN = 210, 84, 30, 56, 20
@@ -208,12 +209,14 @@ def lab_page(request: HttpRequest, group: uuid.UUID) -> HttpResponse:
 
 def glossary_page(request: HttpRequest) -> HttpResponse:
     """Show the glossary: each term with its formula, engine Python and a spec to try."""
-    entries = [dict(entry, html=render_lesson(entry["text"]),
-                    spec_json=json.dumps(entry["spec"], indent=2)) for entry in GLOSSARY]
+    entries = [asdict(entry) | {"html": render_lesson(entry.text),
+                                "spec_json": json.dumps(entry.spec, indent=2)}
+               for entry in load_glossary(CONTENT_DIR / GLOSSARY_FILE)]
     return render(request, "challenges/glossary.html", {"entries": entries})
 
 
 def faq_page(request: HttpRequest) -> HttpResponse:
     """Show the FAQ."""
-    entries = [dict(entry, html=render_lesson(entry["answer"])) for entry in FAQ]
+    entries = [asdict(entry) | {"html": render_lesson(entry.answer)}
+               for entry in load_faq(CONTENT_DIR / FAQ_FILE)]
     return render(request, "challenges/faq.html", {"entries": entries})
