@@ -19,6 +19,7 @@ shows at once; each is a few kilobytes).
 
 from __future__ import annotations
 
+import difflib
 import re
 import tomllib
 from collections.abc import Iterator
@@ -73,7 +74,9 @@ class _Table:
         if key in self.raw:
             return self.raw[key]
         if default is _REQUIRED:
-            raise self.error(f"missing key '{key}'")
+            typo = difflib.get_close_matches(key, [k for k in self.raw if k not in self.known])
+            raise self.error(f"missing key '{key}'"
+                             + (f" (is '{typo[0]}' a misspelling of it?)" if typo else ""))
         return default
 
     def wrong(self, key: str, wanted: str, value: Any) -> ContentError:
@@ -344,21 +347,68 @@ def split_front_matter(file: Path) -> tuple[dict[str, Any], str]:
     end = next((i for i, line in enumerate(lines[1:], 1) if line.strip() == FRONT_MATTER), None)
     if end is None:
         raise ContentError(f"{file}: the front matter has no closing '{FRONT_MATTER}' line")
-    try:
-        front = tomllib.loads("".join(lines[1:end]))
-    except tomllib.TOMLDecodeError as exc:
-        # tomllib counts lines from the front matter's first; the file has one more above.
-        raise ContentError(f"{file}: front matter: {exc} (line 1 is the one after "
-                           f"'{FRONT_MATTER}')") from exc
+    # tomllib counts lines from the front matter's first; the file has the '+++' line above.
+    front = _parse_toml("".join(lines[1:end]), f"{file}: front matter", first_line=2)
     body = "".join(lines[end + 1:]).strip("\n")
     return front, body + "\n" if body else ""
 
 
-def _load_toml(file: Path) -> dict[str, Any]:
+LITERAL_HINT = "write TeX in a literal string, '''...''' or '...', which keeps every backslash"
+
+
+def _parse_toml(text: str, where: str, *, first_line: int = 1) -> dict[str, Any]:
     try:
-        return tomllib.loads(file.read_text(encoding="utf-8"))
+        parsed = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ContentError(f"{file}: {exc}") from exc
+        message = re.sub(r"at line (\d+)", lambda m: f"at line {int(m[1]) + first_line - 1}",
+                         str(exc))
+        if "Unescaped '\\'" in message:
+            message += f"; {LITERAL_HINT}"
+        raise ContentError(f"{where}: {message}") from exc
+    line = _escape_before_letter(text)
+    if line is not None:
+        raise ContentError(
+            f"{where}: line {line + first_line - 1}: a backslash before a letter in a \"...\" "
+            f"string is a TOML escape (\\n is a newline, \\f a form feed, so $\\nabla$ and "
+            f"$\\frac$ would lose theirs); {LITERAL_HINT}")
+    return parsed
+
+
+def _escape_before_letter(text: str) -> int | None:
+    r"""Return the line of the first `\` + letter inside a basic ("...") string, or None.
+
+    TOML reads `\n`, `\t`, `\f`, `\b` and `\r` in a basic string as control characters, so
+    TeX written there (`\nabla`, `\theta`, `\frac`, `\beta`, `\rho`) parses without an error
+    and loses its command. Only called on text that parsed, so the strings are well formed.
+    """
+    position, line = 0, 1
+    while position < len(text):
+        char = text[position]
+        if char == "#":  # a comment runs to the end of its line
+            end = text.find("\n", position)
+            position = len(text) if end == -1 else end
+            continue
+        if char in "'\"":
+            quote = char * 3 if text.startswith(char * 3, position) else char
+            end = position + len(quote)
+            while not text.startswith(quote, end):
+                if char == '"' and text[end] == "\\":
+                    if text[end + 1].isalpha() and text[end + 1] not in "uU":
+                        return line + text.count("\n", position, end)
+                    end += 1  # skip the escaped character (\\, \", \u...)
+                end += 1
+            while len(quote) == 3 and text.startswith(char, end + 3):  # a quote before the close
+                end += 1
+            line += text.count("\n", position, end)
+            position = end + len(quote)
+            continue
+        line += char == "\n"
+        position += 1
+    return None
+
+
+def _load_toml(file: Path) -> dict[str, Any]:
+    return _parse_toml(file.read_text(encoding="utf-8"), str(file))
 
 
 def _challenge(table: _Table, *, slug: str, lesson: str, source: Path) -> ChallengeContent:

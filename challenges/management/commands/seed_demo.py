@@ -92,7 +92,7 @@ def seed_challenges(world: World, *, update: bool = False) -> tuple[int, int]:
         try:
             challenge_save(challenge)
         except (ChallengeInvalid, ValidationError) as exc:
-            raise CommandError(f"{content.source}: [challenge]: {exc}") from exc
+            raise CommandError(f"{content.source}: {exc}") from exc
         created, changed = (created + 1, changed) if is_new else (created, changed + 1)
     return created, changed
 
