@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.management import CommandError, call_command
 
 import descent.engine as de
@@ -15,76 +16,16 @@ from challenges.world import CONTENT_DIR, ContentError, load_world
 from community.models import User
 from descent.engine.metrics import score
 
-# A node a teacher might add: a file in nodes/, nothing else.
-TWO_MOONS = r"""+++
-slug = "two-moons"
-title = "Bend a boundary round two moons"
-summary = "A hidden tanh layer, Adam, and enough epochs."
-position = 15
-prerequisites = ["fit-a-line"]
 
-[challenge]
-title = "Two moons"
-status = "published"
-dataset = "moons"
-dataset_params = { noise = 0.2 }
-metric = "accuracy"
-unlock_threshold = 0.95
-max_parameters = 500
-max_epochs = 500
-max_work = 500_000_000
-time_limit_seconds = 120
-daily_quota = 20
+def docs_example() -> str:
+    """Return the node file that docs/blueprint.md shows under "Adding a node"."""
+    docs = (settings.BASE_DIR / "docs" / "blueprint.md").read_text()
+    section = docs[docs.index("### Adding a node"):]
+    return section.split("```\n", 2)[1]
 
-[challenge.starter_spec]
-layers = [{ units = 16, activation = "tanh" }, { units = 1, activation = "sigmoid" }]
-loss = "binary_cross_entropy"
-optimizer = { name = "adam", learning_rate = 0.001 }
-epochs = 5
-batch_size = 32
-seed = 0
 
-[snippet]
-expected = 0.983
-
-[snippet.spec]
-layers = [{ units = 16, activation = "tanh" }, { units = 1, activation = "sigmoid" }]
-loss = "binary_cross_entropy"
-optimizer = { name = "adam", learning_rate = 0.03 }
-epochs = 60
-batch_size = 32
-seed = 0
-
-[careless]
-expected = 0.883
-why = '''Five epochs at $\alpha = 0.001$: the boundary has hardly moved.'''
-
-[careless.spec]
-layers = [{ units = 16, activation = "tanh" }, { units = 1, activation = "sigmoid" }]
-loss = "binary_cross_entropy"
-optimizer = { name = "adam", learning_rate = 0.001 }
-epochs = 5
-batch_size = 32
-seed = 0
-
-[[quiz]]
-key = "why-hidden-layer"
-text = "Why does a single sigmoid unit not separate the moons?"
-choices = ["Its boundary is a straight line", "It has too many weights"]
-right = "a"
-explanation = '''One unit draws one line: $w \cdot x + b = 0$.'''
-
-[[quiz]]
-key = "what-adam-adds"
-text = "What does Adam add to SGD?"
-choices = ["A velocity and a per-weight step size", "Nothing"]
-right = "a"
-explanation = "Momentum and a step scaled by each weight's gradient history."
-+++
-# Two moons
-
-Two interleaving half moons: the boundary must bend, $w \leftarrow w - \alpha \, \nabla J(w)$.
-"""
+# The node a teacher adds in docs/blueprint.md: a file in nodes/, nothing else.
+TWO_MOONS = docs_example()
 
 
 @pytest.fixture
