@@ -5,6 +5,10 @@ list. So `$$...$$` and `$...$` spans are lifted out before rendering (replaced b
 placeholders), the rest goes through the board's Markdown renderer and allow-list
 (`community.markdown`, relative links kept), and the spans come back HTML-escaped, `$` delimiters
 and all. KaTeX's auto-render then typesets them on the page; without it they read as TeX.
+
+This is the one renderer for lesson, quiz, glossary and FAQ text on every page that shows it
+(the lesson page, the challenge page, the quiz results, the glossary, the FAQ); each of those
+templates includes `_katex_head.html` and `_katex_scripts.html` and marks the text `data-math`.
 """
 
 from __future__ import annotations

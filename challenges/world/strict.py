@@ -15,6 +15,10 @@ from descent.engine.spec import SpecError, parse_spec
 
 FRONT_MATTER = "+++"
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+# Where a string or a comment may start, and where a basic string's body stops (an escape or
+# the closing quote): what the TeX check in `parse_toml` scans for.
+STRING_OR_COMMENT = re.compile(r"[#'\"]")
+BASIC_STRING_STOP = {'"': re.compile(r'\\|"'), '"""': re.compile(r'\\|"""')}
 LITERAL_HINT = "write TeX in a literal string, '''...''' or '...', which keeps every backslash"
 
 
@@ -174,29 +178,27 @@ def _escape_before_letter(text: str) -> int | None:
     TeX written there (`\nabla`, `\theta`, `\frac`, `\beta`, `\rho`) parses without an error
     and loses its command. Only called on text that parsed, so the strings are well formed.
     """
-    position, line = 0, 1
-    while position < len(text):
-        char = text[position]
+    position = 0
+    while found := STRING_OR_COMMENT.search(text, position):
+        start, char = found.start(), found.group(0)
         if char == "#":  # a comment runs to the end of its line
-            end = text.find("\n", position)
+            end = text.find("\n", start)
             position = len(text) if end == -1 else end
             continue
-        if char in "'\"":
-            quote = char * 3 if text.startswith(char * 3, position) else char
-            end = position + len(quote)
-            while not text.startswith(quote, end):
-                if char == '"' and text[end] == "\\":
-                    if text[end + 1].isalpha() and text[end + 1] not in "uU":
-                        return line + text.count("\n", position, end)
-                    end += 1  # skip the escaped character (\\, \", \u...)
-                end += 1
-            while len(quote) == 3 and text.startswith(char, end + 3):  # a quote before the close
-                end += 1
-            line += text.count("\n", position, end)
-            position = end + len(quote)
-            continue
-        line += char == "\n"
-        position += 1
+        quote = char * 3 if text.startswith(char * 3, start) else char
+        end = start + len(quote)
+        if char == "'":  # a literal string: no escapes at all
+            end = text.find(quote, end)
+        else:
+            while (stop := BASIC_STRING_STOP[quote].search(text, end)).group(0) == "\\":
+                after = text[stop.end()]
+                if after.isalpha() and after not in "uU":  # \uXXXX is a valid escape
+                    return text.count("\n", 0, stop.start()) + 1
+                end = stop.end() + 1  # past the escaped character: \\, \", \u…
+            end = stop.start()
+        while len(quote) == 3 and text.startswith(char, end + 3):  # a quote before the close
+            end += 1
+        position = end + len(quote)
     return None
 
 
