@@ -25,7 +25,13 @@ from challenges.world.content import (
     Reply,
     World,
 )
-from challenges.world.strict import ContentError, Table, load_toml, split_front_matter
+from challenges.world.strict import (
+    ContentError,
+    Table,
+    load_toml,
+    read_text,
+    split_front_matter,
+)
 
 CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
 CHOICE_LETTERS = "abcdefgh"
@@ -37,6 +43,9 @@ COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 def load_world(path: Path = CONTENT_DIR) -> World:
     """Load and cross-check every content file under `path`."""
     path = Path(path)
+    if not (path / "nodes").is_dir():
+        raise ContentError(f"{path}: no nodes/ directory here; give the content directory "
+                           f"(the one holding nodes/, {GLOSSARY_FILE}, {FAQ_FILE}, {DEMO_FILE})")
     nodes = tuple(sorted((_load_node(file) for file in sorted((path / "nodes").glob("*.md"))),
                          key=lambda node: (node.position, node.slug)))
     others = tuple(_load_challenge(file) for file in sorted((path / "challenges").glob("*.md")))
@@ -45,7 +54,6 @@ def load_world(path: Path = CONTENT_DIR) -> World:
                   demo=_load_demo(path / DEMO_FILE))
     _check_names(world, path)
     return world
-
 
 
 def _challenge(table: Table, *, slug: str, lesson: str, source: Path) -> ChallengeContent:
@@ -151,7 +159,7 @@ def load_faq(file: Path) -> tuple[FaqEntry, ...]:
     sections: list[tuple[str, str, list[str]]] = []
     preamble: list[str] = []
     in_code = False
-    for number, line in enumerate(file.read_text(encoding="utf-8").splitlines(), 1):
+    for number, line in enumerate(read_text(file).splitlines(), 1):
         heading = None if in_code else FAQ_HEADING.match(line)
         if FENCE.match(line):
             in_code = not in_code

@@ -139,8 +139,7 @@ def _kind(value: Any) -> str:
 
 def split_front_matter(file: Path) -> tuple[dict[str, Any], str]:
     """Return a content file's TOML front matter and its Markdown body (the lesson)."""
-    text = file.read_text(encoding="utf-8")
-    lines = text.splitlines(keepends=True)
+    lines = read_text(file).splitlines(keepends=True)
     if not lines or lines[0].strip() != FRONT_MATTER:
         raise ContentError(f"{file}: start the file with a '{FRONT_MATTER}' line, then the TOML "
                            f"front matter, then another '{FRONT_MATTER}' line and the lesson")
@@ -150,7 +149,7 @@ def split_front_matter(file: Path) -> tuple[dict[str, Any], str]:
     # tomllib counts lines from the front matter's first; the file has the '+++' line above.
     front = parse_toml("".join(lines[1:end]), f"{file}: front matter", first_line=2)
     body = "".join(lines[end + 1:]).strip("\n")
-    return front, body + "\n" if body else ""
+    return front, (body + "\n" if body else "")
 
 
 def parse_toml(text: str, where: str, *, first_line: int = 1) -> dict[str, Any]:
@@ -203,4 +202,15 @@ def _escape_before_letter(text: str) -> int | None:
 
 
 def load_toml(file: Path) -> dict[str, Any]:
-    return parse_toml(file.read_text(encoding="utf-8"), str(file))
+    return parse_toml(read_text(file), str(file))
+
+
+def read_text(file: Path) -> str:
+    """Read a content file as UTF-8; a missing or undecodable one is a ContentError."""
+    try:
+        return file.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise ContentError(f"{file}: no such file; the content directory needs it") from exc
+    except UnicodeDecodeError as exc:
+        raise ContentError(f"{file}: not UTF-8 text ({exc.reason} at byte {exc.start}); "
+                           f"save it as UTF-8") from exc

@@ -138,6 +138,14 @@ def test_seeding_refuses_broken_content_before_writing_anything(content, db):
     assert Challenge.objects.count() == 0
 
 
+def test_a_directory_without_the_content_or_a_missing_file_is_named(content, tmp_path, db):
+    with pytest.raises(CommandError, match="no nodes/ directory"):
+        seed(tmp_path / "elsewhere")
+    (content / "faq.md").unlink()
+    with pytest.raises(ContentError, match=r"faq\.md: no such file"):
+        load_world(content)
+
+
 @pytest.mark.parametrize(("name", "old", "new", "fragments"), [
     ("nodes/blobs.md", "metric = ", "metrc = ",
      ["blobs.md [challenge]", "missing key 'metric'", "'metrc'"]),

@@ -28,9 +28,6 @@ from community.services.posts import post_create
 from community.services.threads import thread_create
 from descent.engine.spec import spec_hash
 
-# The node fields a content file sets (the challenge, quiz and prerequisites aside).
-NODE_FIELDS = ("title", "summary", "position", "snippet", "careless_snippet", "careless_why")
-
 
 class Command(BaseCommand):
     help = "Create the demo world from the content files (idempotent)."
@@ -93,7 +90,10 @@ def seed_challenges(world: World, *, update: bool = False) -> tuple[int, int]:
             challenge_save(challenge)
         except (ChallengeInvalid, ValidationError) as exc:
             raise CommandError(f"{content.source}: {exc}") from exc
-        created, changed = (created + 1, changed) if is_new else (created, changed + 1)
+        if is_new:
+            created += 1
+        else:
+            changed += 1
     return created, changed
 
 
