@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import asdict
 from typing import Any
 
 from django import forms
@@ -13,7 +14,6 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from challenges.errors import ChallengeNotOpen, LabBusy, NodeLocked, QuizInvalid, SubmissionRejected
-from challenges.glossary import FAQ, GLOSSARY
 from challenges.lessons import render_lesson
 from challenges.models import BlueprintNode
 from challenges.selectors.blueprint import NodeState, blueprint_states, node_state_of
@@ -22,6 +22,7 @@ from challenges.selectors.lab import lab_explain
 from challenges.selectors.visibility import challenge_get, lab_runs, node_get
 from challenges.services.blueprint import quiz_answer
 from challenges.services.lab import LAB_LABELS, lab_submit
+from challenges.world import CONTENT_DIR, FAQ_FILE, GLOSSARY_FILE, load_faq, load_glossary
 
 # The map: one row per prerequisite depth, nodes side by side in map order.
 NODE_WIDTH, NODE_HEIGHT, GAP_X, GAP_Y, MARGIN = 210, 84, 30, 56, 20
@@ -202,12 +203,14 @@ def lab_page(request: HttpRequest, group: uuid.UUID) -> HttpResponse:
 
 def glossary_page(request: HttpRequest) -> HttpResponse:
     """Show the glossary: each term with its formula, engine Python and a spec to try."""
-    entries = [dict(entry, html=render_lesson(entry["text"]),
-                    spec_json=json.dumps(entry["spec"], indent=2)) for entry in GLOSSARY]
+    entries = [asdict(entry) | {"html": render_lesson(entry.text),
+                                "spec_json": json.dumps(entry.spec, indent=2)}
+               for entry in load_glossary(CONTENT_DIR / GLOSSARY_FILE)]
     return render(request, "challenges/glossary.html", {"entries": entries})
 
 
 def faq_page(request: HttpRequest) -> HttpResponse:
     """Show the FAQ."""
-    entries = [dict(entry, html=render_lesson(entry["answer"])) for entry in FAQ]
+    entries = [asdict(entry) | {"html": render_lesson(entry.answer)}
+               for entry in load_faq(CONTENT_DIR / FAQ_FILE)]
     return render(request, "challenges/faq.html", {"entries": entries})

@@ -7,12 +7,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from challenges.lessons import render_lesson
 from challenges.preview import dataset_preview
 from challenges.selectors.leaderboards import TIE_BREAK_TEXT, leaderboard_get
 from challenges.selectors.runs import runs_of_builder
 from challenges.selectors.visibility import challenge_get, challenges_visible_to
 from challenges.services.submissions import quota_status
-from community.markdown import render_markdown
 
 # The challenge page lists this many of the builder's latest runs; the API pages the rest.
 MY_RUNS_SHOWN = 20
@@ -30,7 +30,7 @@ def challenge_page(request: HttpRequest, slug: str) -> HttpResponse:
     now = timezone.now()
     context = {
         "challenge": challenge,
-        "lesson_html": render_markdown(challenge.lesson),
+        "lesson_html": render_lesson(challenge.lesson),
         "data": dataset_preview(challenge),
         "entries": leaderboard_get(challenge=challenge),
         "closed": challenge.is_closed(now),

@@ -1,4 +1,7 @@
-"""The demo world: every node's documented spec clears its threshold, every careless one not."""
+"""The demo world: every node's documented spec clears its threshold, every careless one not.
+
+Read from the content files (challenges/content/) by the same loader `seed_demo` uses.
+"""
 
 from __future__ import annotations
 
@@ -9,84 +12,76 @@ import pytest
 from django.core.management import call_command
 
 import descent.engine as de
-from challenges.blueprint_world import BLUEPRINT_WORLD
-from challenges.glossary import GLOSSARY
-from challenges.models import BlueprintNode, Challenge, QuizAttempt, Run
+from challenges.models import METRIC_DIRECTIONS, BlueprintNode, Challenge, QuizAttempt, Run
 from challenges.selectors.blueprint import blueprint_states, meets_threshold
 from challenges.services.submissions import spec_check
+from challenges.world import DIVERGED, Node, load_world
 from community.models import Thread, User
 from descent.engine.metrics import score
 
-SLUGS = [entry["challenge"]["slug"] for entry in BLUEPRINT_WORLD]
+WORLD = load_world()
+SLUGS = [node.slug for node in WORLD.nodes]
 
 
-def train_and_score(entry: dict, which: str) -> tuple[str, float | None, float]:
+def train_and_score(node: Node, which: str) -> tuple[str, float | None, float]:
     """Train a node's spec on its challenge's data; return status, hidden-test score, seconds."""
-    fields = entry["challenge"]
-    data = de.load_dataset(fields["dataset"], seed=0, **fields["dataset_params"])
+    fields = node.challenge
+    data = de.load_dataset(fields.dataset, seed=0, **fields.dataset_params)
     started = time.perf_counter()
-    result = de.train(de.parse_spec(entry[which]), data, metric=fields["metric"])
+    result = de.train(de.parse_spec(node.example(which).spec), data, metric=fields.metric)
     seconds = time.perf_counter() - started
     if result.status != "succeeded":
         return result.status, None, seconds
-    return result.status, score(fields["metric"], result.model, data.X_test, data.y_test,
+    return result.status, score(fields.metric, result.model, data.X_test, data.y_test,
                                 data.task), seconds
 
 
+def threshold_of(node: Node) -> Challenge:
+    return Challenge(metric=node.challenge.metric,
+                     metric_direction=METRIC_DIRECTIONS[node.challenge.metric],
+                     unlock_threshold=node.challenge.unlock_threshold)
+
+
 def test_the_path_has_eight_nodes_with_lessons_quizzes_and_known_prerequisites():
-    assert len(BLUEPRINT_WORLD) >= 8
-    for entry in BLUEPRINT_WORLD:
-        assert 2 <= len(entry["quiz"]) <= 3
-        for question in entry["quiz"]:
-            assert sum(choice["correct"] for choice in question["choices"]) == 1
-        assert set(entry["prerequisites"]) <= set(SLUGS[:SLUGS.index(entry["challenge"]
-                                                                      ["slug"])])
-    assert "w \\leftarrow w - \\alpha" in BLUEPRINT_WORLD[0]["challenge"]["lesson"]
+    assert len(WORLD.nodes) >= 8
+    for node in WORLD.nodes:
+        assert 2 <= len(node.quiz) <= 3
+        for question in node.quiz:
+            assert sum(choice.correct for choice in question.choices) == 1
+        assert set(node.prerequisites) <= set(SLUGS[:SLUGS.index(node.slug)])
+    assert "w \\leftarrow w - \\alpha" in WORLD.nodes[0].challenge.lesson
 
 
 @pytest.mark.parametrize("slug", SLUGS)
 def test_each_nodes_snippet_clears_its_threshold_with_the_real_engine(slug):
-    entry = BLUEPRINT_WORLD[SLUGS.index(slug)]
-    status, test_score, seconds = train_and_score(entry, "snippet")
-    challenge = Challenge(metric=entry["challenge"]["metric"],
-                          metric_direction=de_direction(entry),
-                          unlock_threshold=entry["challenge"]["unlock_threshold"])
+    node = WORLD.node(slug)
+    status, test_score, seconds = train_and_score(node, "snippet")
     assert status == "succeeded"
-    assert meets_threshold(challenge, test_score), (slug, test_score)
-    assert test_score == pytest.approx(entry["expected"], abs=0.005)  # docs/blueprint.md
+    assert meets_threshold(threshold_of(node), test_score), (slug, test_score)
+    assert test_score == pytest.approx(node.snippet.expected, abs=0.005)  # docs/blueprint.md
     assert seconds < 1.5
 
 
 @pytest.mark.parametrize("slug", SLUGS)
 def test_each_nodes_careless_spec_does_not(slug):
-    entry = BLUEPRINT_WORLD[SLUGS.index(slug)]
-    status, test_score, _ = train_and_score(entry, "careless_snippet")
-    challenge = Challenge(metric=entry["challenge"]["metric"],
-                          metric_direction=de_direction(entry),
-                          unlock_threshold=entry["challenge"]["unlock_threshold"])
-    assert not meets_threshold(challenge, test_score), (slug, test_score)
-    if entry["careless_expected"] is None:
+    node = WORLD.node(slug)
+    status, test_score, _ = train_and_score(node, "careless")
+    assert not meets_threshold(threshold_of(node), test_score), (slug, test_score)
+    if node.careless.expected == DIVERGED:
         assert status == "diverged"
     else:
-        assert test_score == pytest.approx(entry["careless_expected"], abs=0.005)
-
-
-def de_direction(entry: dict) -> str:
-    from challenges.models import METRIC_DIRECTIONS
-
-    return METRIC_DIRECTIONS[entry["challenge"]["metric"]]
+        assert test_score == pytest.approx(node.careless.expected, abs=0.005)
 
 
 def test_the_learning_rate_nodes_careless_spec_diverges():
-    entry = BLUEPRINT_WORLD[SLUGS.index("learning-rate")]
-    assert train_and_score(entry, "careless_snippet")[0] == "diverged"
+    assert train_and_score(WORLD.node("learning-rate"), "careless")[0] == "diverged"
 
 
-@pytest.mark.parametrize("entry", GLOSSARY, ids=[e["slug"] for e in GLOSSARY])
+@pytest.mark.parametrize("entry", WORLD.glossary, ids=[e.slug for e in WORLD.glossary])
 def test_every_glossary_snippet_runs_and_its_spec_parses(entry, capsys):
-    exec(compile(entry["python"], entry["slug"], "exec"), {})  # our own, reviewed text
+    exec(compile(entry.python, entry.slug, "exec"), {})  # our own, reviewed text
     assert capsys.readouterr().out
-    de.parse_spec(entry["spec"])
+    de.parse_spec(entry.spec)
 
 
 @pytest.mark.stack
@@ -136,13 +131,12 @@ def test_the_seeded_pages_render_lessons_with_katex_try_it_and_the_lab(client):
     assert 'action="/challenges/fit-a-line/submit/"' in lesson
     assert 'action="/challenges/fit-a-line/lab/"' in lesson
     tried = client.post("/challenges/fit-a-line/submit/", {
-        "spec": __import__("json").dumps(BLUEPRINT_WORLD[0]["snippet"]), "note": "try"})
+        "spec": __import__("json").dumps(WORLD.nodes[0].snippet.spec), "note": "try"})
     assert tried.status_code == 302 and tried.url.startswith("/runs/")
     glossary = client.get("/glossary/").content.decode()
-    assert all(f'id="{entry["slug"]}"' in glossary for entry in GLOSSARY)
+    assert all(f'id="{entry.slug}"' in glossary for entry in WORLD.glossary)
     assert "import descent.engine as de" in glossary
     faq = client.get("/faq/").content.decode()
     assert "NaN" in faq and 'href="/glossary/#loss-function"' in faq
     blueprint = client.get("/blueprint/").content.decode()
-    assert blueprint.count('class="edge"') == sum(len(e["prerequisites"])
-                                                 for e in BLUEPRINT_WORLD)
+    assert blueprint.count('class="edge"') == sum(len(n.prerequisites) for n in WORLD.nodes)

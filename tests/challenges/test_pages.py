@@ -55,6 +55,41 @@ def test_the_challenge_page_shows_lesson_data_leaderboard_and_tie_rule():
     assert "My runs" not in page  # anonymous
 
 
+TEX_LESSON = ("# Steps\n\nThe rate $\\alpha$ sets the step:\n\n"
+              "$$w \\leftarrow w - \\alpha \\, \\nabla J(w)$$\n\nand $a \\; b_i \\, c_i$ too.\n")
+KATEX = ["vendor/katex/katex.min.css", "vendor/katex/katex.min.js",
+         "vendor/katex/contrib/auto-render.min.js", "challenges/math.js"]
+
+
+def test_the_challenge_page_renders_its_lesson_with_the_lesson_renderer_and_katex():
+    from challenges.lessons import render_lesson
+
+    make_challenge(slug="tex-page", lesson=TEX_LESSON)
+    page = client_for().get("/challenges/tex-page/").content.decode()
+    # The TeX spacing survives (Markdown would eat `\,` and `\;`), as on the lesson page.
+    assert "$$w \\leftarrow w - \\alpha \\, \\nabla J(w)$$" in page
+    assert "$a \\; b_i \\, c_i$" in page and "$\\alpha$" in page
+    assert render_lesson(TEX_LESSON) in page
+    assert '<section class="card lesson" data-math>' in page
+    assert all(asset in page for asset in KATEX)
+
+
+def test_every_page_with_lesson_quiz_glossary_or_faq_text_typesets_it_with_katex():
+    from tests.challenges.test_blueprint import make_node
+
+    node = make_node("tex-node", lesson=TEX_LESSON)
+    node.questions.update(explanation="Because $w \\leftarrow w - \\alpha \\, g$.")
+    user = make_user()
+    for path in ["/challenges/tex-node/", "/blueprint/tex-node/", "/glossary/", "/faq/"]:
+        page = client_for(user).get(path).content.decode()
+        assert all(asset in page for asset in KATEX), path
+        assert "data-math" in page, path
+    answered = client_for(user).post("/blueprint/tex-node/quiz/", {"q-q1": "a"})
+    explanation = answered.content.decode()
+    assert "Because $w \\leftarrow w - \\alpha \\, g$." in explanation
+    assert all(asset in explanation for asset in KATEX)
+
+
 def test_a_signed_in_builder_sees_their_runs_and_the_exact_quota_reset():
     challenge, user = make_challenge(slug="mine", daily_quota=5), make_user()
     run = make_run(challenge, user, status=RunStatus.RUNNING, val_score=None)

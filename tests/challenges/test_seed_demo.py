@@ -7,12 +7,14 @@ import io
 import pytest
 from django.core.management import call_command
 
-from challenges.demo_challenges import DEMO_CHALLENGES
 from challenges.models import Challenge
 from challenges.services.submissions import spec_check
+from challenges.world import load_world
 from community.models import User
 
 pytestmark = pytest.mark.django_db
+
+NODE_CHALLENGES = [node.challenge for node in load_world().nodes]
 
 
 def seed() -> str:
@@ -38,7 +40,7 @@ def test_seeding_keeps_what_staff_edited():
 
 def test_at_least_three_published_challenges_with_lessons_thresholds_and_budgets():
     seed()
-    challenges = Challenge.objects.filter(slug__in=[c["slug"] for c in DEMO_CHALLENGES])
+    challenges = Challenge.objects.filter(slug__in=[c.slug for c in NODE_CHALLENGES])
     assert challenges.count() >= 3
     for challenge in challenges:
         assert challenge.status == Challenge.Status.PUBLISHED and challenge.accepts_submissions()
@@ -50,7 +52,7 @@ def test_at_least_three_published_challenges_with_lessons_thresholds_and_budgets
     assert tasks["spirals"] == ("multiclass", "accuracy")
 
 
-@pytest.mark.parametrize("slug", [c["slug"] for c in DEMO_CHALLENGES])
+@pytest.mark.parametrize("slug", [c.slug for c in load_world().challenges])
 def test_every_seeded_starter_spec_passes_spec_check(slug):
     seed()
     challenge = Challenge.objects.get(slug=slug)
@@ -65,12 +67,12 @@ def test_every_seeded_starter_spec_passes_spec_check(slug):
 def test_every_starter_spec_trains_to_a_decent_score(slug, at_least):
     from descent.engine import load_dataset, metrics, parse_spec, train
 
-    fields = next(c for c in DEMO_CHALLENGES if c["slug"] == slug)
-    data = load_dataset(fields["dataset"], seed=0, **fields["dataset_params"])
-    result = train(parse_spec(fields["starter_spec"]), data, metric=fields["metric"])
-    test_score = metrics.score(fields["metric"], result.model, data.X_test, data.y_test, data.task)
+    fields = next(c for c in NODE_CHALLENGES if c.slug == slug)
+    data = load_dataset(fields.dataset, seed=0, **fields.dataset_params)
+    result = train(parse_spec(fields.starter_spec), data, metric=fields.metric)
+    test_score = metrics.score(fields.metric, result.model, data.X_test, data.y_test, data.task)
     assert result.status == "succeeded"
     if at_least is None:  # mse: lower is better; the starter clears the unlock threshold
-        assert test_score <= fields["unlock_threshold"]
+        assert test_score <= fields.unlock_threshold
     else:
         assert test_score >= at_least
