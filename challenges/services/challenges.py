@@ -7,6 +7,7 @@ from django.db import transaction
 from challenges.errors import ChallengeInvalid
 from challenges.models import METRIC_DIRECTIONS, Challenge
 from challenges.selectors.datasets import challenge_dataset
+from descent.engine.metrics import metrics_for_task
 
 
 def challenge_derive(challenge: Challenge) -> Challenge:
@@ -18,9 +19,9 @@ def challenge_derive(challenge: Challenge) -> Challenge:
     challenge.task = data.task
     if challenge.metric not in METRIC_DIRECTIONS:
         raise ChallengeInvalid({"metric": [f"use one of {', '.join(METRIC_DIRECTIONS)}"]})
-    classification = data.task != Challenge.Task.REGRESSION
-    if classification != (challenge.metric in {"accuracy", "log_loss"}):
-        fits = "accuracy or log_loss" if classification else "mse, mae or r2"
+    fitting = metrics_for_task(data.task)
+    if challenge.metric not in fitting:
+        fits = " or ".join(fitting)
         raise ChallengeInvalid(
             {"metric": [f"{challenge.metric!r} does not fit a {data.task} task; use {fits}"]}
         )

@@ -75,7 +75,8 @@ def run_create(
     now = now or timezone.now()
     with transaction.atomic():
         run = Run.objects.create(
-            owner=owner, challenge=challenge, spec=spec, spec_hash=spec_hash(spec), note=note,
+            owner=owner, challenge=challenge, spec=spec, spec_hash=spec_hash(spec, parsed=True),
+            note=note,
             quota_day=utc_day(now), counts_toward_quota=counts_toward_quota, ranked=ranked,
             shared=shared, parameter_count=parameter_count, forked_from=forked_from,
             lab_group=lab_group, enqueued_at=now,

@@ -72,7 +72,8 @@ def spec_check(*, challenge: Challenge, spec: Any) -> tuple[dict[str, Any], int]
         )
     except SpecError as exc:
         raise SubmissionRejected(exc.errors) from exc
-    budget = estimate_budget(normalised, n_inputs=data.n_inputs, n_train=len(data.X_train))
+    budget = estimate_budget(normalised, n_inputs=data.n_inputs, n_train=len(data.X_train),
+                             parsed=True)
     errors: dict[str, list[str]] = {}
     if budget.parameters > challenge.max_parameters:
         errors["budget.max_parameters"] = [
