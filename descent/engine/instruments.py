@@ -140,10 +140,16 @@ class LiveInstruments:
         self.seconds["layers"] += seconds
         self._layer_seconds_this_epoch += seconds
 
-    def layers_before_blow_up(self, layers: dict[str, Any]) -> None:
-        """Pass on the layer sample of the epoch the run blew up in (its first step was finite)."""
-        if self.settings.on_layers is not None:
+    def blew_up(self, epoch: int, model: Model, layers: dict[str, Any] | None) -> None:
+        """Record what is still finite of the epoch the run blew up in.
+
+        The layer sample of its first step, if taken, and, if they are finite, the weights that
+        made the loss overflow as the trajectory's last snapshot.
+        """
+        if layers is not None and self.settings.on_layers is not None:
             self.settings.on_layers(layers)
+        if self.trajectory is not None and np.isfinite(model.params).all():
+            self.trajectory.add_last(epoch, model.params)
 
     def finish(self) -> None:
         """Close the trajectory on the last finite epoch."""

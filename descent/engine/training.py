@@ -184,8 +184,9 @@ class _Trainer:
                 status = "diverged"
                 record, blew_up_at = self._blow_up(epoch, train_loss, val_loss, learning_rate)
                 history.append(record)
-                if live is not None and len(self.layer_stats) > sampled:
-                    live.layers_before_blow_up(self.layer_stats[-1])
+                if live is not None:
+                    live.blew_up(epoch, model, self.layer_stats[-1]
+                                 if len(self.layer_stats) > sampled else None)
                 if on_epoch is not None:
                     on_epoch(record)  # the run is over whatever it answers
                 break

@@ -2,8 +2,10 @@
 
 Snapshots are kept at epochs 0 (the initial weights), s, 2s, 3s, ... with stride s = 1 at
 first; whenever the buffer is full every other snapshot is dropped and s doubles, so a run of
-any length keeps between limit/2 and limit evenly spaced snapshots, plus its last finite
-epoch. Memory is `limit × n_parameters` numbers of the model's dtype, allocated once.
+any length keeps between limit/2 and limit evenly spaced snapshots, plus its last epoch. A run
+that blows up ends on the weights that made the loss overflow, if they are still finite, so
+its path shows it leaving the valley. Memory is `limit × n_parameters` numbers of the model's
+dtype, allocated once.
 """
 
 import numpy as np
@@ -46,6 +48,11 @@ class Trajectory:
                 return
         self._buffer[len(self._epochs)] = params
         self._epochs.append(epoch)
+
+    def add_last(self, epoch: int, params: np.ndarray) -> None:
+        """Record weights that end the run off the stride (a blow-up's last finite weights)."""
+        np.copyto(self._latest, params)
+        self._latest_epoch = epoch
 
     def finish(self) -> None:
         """Append the latest epoch seen if the stride skipped it."""
