@@ -12,6 +12,7 @@ BENCHMARKS = {
     "asgi": "bench.asgi_servers",
     "runs": "bench.runs",
     "live": "bench.live",
+    "instruments": "bench.instruments",
 }
 
 

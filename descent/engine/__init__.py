@@ -20,7 +20,7 @@ from descent.engine.landscape import (
     shared_surface,
     surface_forward_passes,
 )
-from descent.engine.layer_stats import LayerStats, layer_statistics
+from descent.engine.layer_stats import LayerSampler, LayerStats
 from descent.engine.model import Model, build_model
 from descent.engine.spec import SpecError, parse_spec, spec_hash, to_dict, validate_for_data
 from descent.engine.stepper import trace_step
@@ -35,6 +35,7 @@ __all__ = [
     "Dataset",
     "Directions",
     "Instruments",
+    "LayerSampler",
     "LayerStats",
     "Model",
     "SpecError",
@@ -48,7 +49,6 @@ __all__ = [
     "decode_grid",
     "estimate_budget",
     "grid_bounds",
-    "layer_statistics",
     "load_dataset",
     "loss_surface",
     "parse_spec",

@@ -23,7 +23,7 @@ import numpy as np
 from descent.engine import diagnosis
 from descent.engine.diagnosis import Diagnosis
 from descent.engine.instruments import Instruments, LiveInstruments
-from descent.engine.layer_stats import layer_statistics
+from descent.engine.layer_stats import LayerSampler
 from descent.engine.metrics import METRICS, default_metric
 from descent.engine.model import Model, build_model
 from descent.engine.optimizers import make_optimizer
@@ -145,8 +145,7 @@ class _Trainer:
         self.layer_stats: list[dict[str, Any]] = []
         self.live = LiveInstruments(instruments, model, data) if instruments else None
         self.every_epoch = self.live is not None and self.live.samples_every_epoch
-        # The parameters before a sampled step, then its update (layer statistics).
-        self.before = np.empty(model.n_parameters, dtype)
+        self.sampler = LayerSampler(model)
         # This epoch's finite batch losses, and where a blow-up happened.
         self.batch_losses: list[float] = []
         self.last_finite_loss: float | None = None
@@ -306,7 +305,7 @@ class _Trainer:
             if l2 or clip is not None:
                 regularise_gradients(model, l2, clip, penalty)
             if sample and start == 0:
-                np.copyto(self.before, params)
+                self.sampler.before_step()
                 optimizer.step(params, model.grads, learning_rate)
                 self._sample_layers(epoch)
             else:
@@ -317,8 +316,6 @@ class _Trainer:
     def _sample_layers(self, epoch: int) -> None:
         """Record the layer statistics of the step just taken (timed when instruments run)."""
         started = time.perf_counter() if self.live is not None else 0.0
-        self.layer_stats.append(
-            {"epoch": epoch, "layers": layer_statistics(self.model, self.before)}
-        )
+        self.layer_stats.append({"epoch": epoch, "layers": self.sampler.sample()})
         if self.live is not None:
             self.live.add_layer_seconds(time.perf_counter() - started)

@@ -77,7 +77,7 @@ def test_frames_chosen_by_cost_stay_sparse_when_frames_are_dear(spirals) -> None
     frames = []
     result = train(spiral_spec(epochs=60), spirals,
                    instruments=Instruments(on_boundary=frames.append, boundary_size=96,
-                                           boundary_share=0.01))
+                                           share=0.01))
     epochs = [frame["epoch"] for frame in frames]
     assert epochs[:2] == [0, 1] and epochs[-1] == 60
     assert len(epochs) < 20
