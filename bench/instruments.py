@@ -14,7 +14,7 @@ Workloads (2-input, so every instrument applies):
 Per workload, the median over `--runs` runs of:
 - the live instruments, each self-timed inside `train` (`TrainResult.instrument_seconds`) as a
   share of that run's training time: boundary frames (48×48, interval chosen by cost, within
-  what the others leave of the 8 % budget; epoch 0's frame included), layer statistics every
+  what the others leave of the 7 % budget; epoch 0's frame included), layer statistics every
   epoch, a 128-snapshot trajectory;
 - end to end: a run with all three over a run without, (t_on − t_off)/t_off, with t the
   fastest CPU time (`time.process_time`) of the runs: the machine's noise only ever adds, so

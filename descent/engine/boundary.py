@@ -66,28 +66,37 @@ def grid_points(bounds: Bounds, n: int) -> np.ndarray:
     return points.reshape(n * n, 2)
 
 
-def predict_grid(model: Model, bounds: Bounds, n: int = DEFAULT_SIZE) -> np.ndarray:
+def predict_grid(
+    model: Model, bounds: Bounds, n: int = DEFAULT_SIZE, *, points: np.ndarray | None = None
+) -> np.ndarray:
     """Return the model's prediction at every cell centre of the plane.
 
     Shape: (n, n) when the model has one output (the probability of class 1 for binary
     classification, the value for regression), else (n, n, k) (class probabilities, or k
     regression outputs). `grid[i, j]` equals `model.predict` of `(xs[j], ys[i])`. It costs
     one forward pass over n·n rows (2 304 for n = 48), in evaluation mode: no dropout, no
-    random numbers drawn, the model's parameters untouched.
+    random numbers drawn, the model's parameters untouched. `points` may pass in
+    `grid_points(bounds, n)` made once (in the model's dtype), for a run's many frames.
     """
     n_inputs = model.layers[0].W.shape[0]
     if n_inputs != 2:
         raise ValueError(f"predict_grid needs a model with 2 inputs; this one has {n_inputs}")
-    predictions = model.predict(grid_points(bounds, n))
+    predictions = model.predict(grid_points(bounds, n) if points is None else points)
     k = predictions.shape[1]
     return predictions.reshape(n, n) if k == 1 else predictions.reshape(n, n, k)
 
 
 def quantise(values: np.ndarray, low: float, high: float) -> bytes:
-    """Return `values` scaled from [low, high] onto 0..255 (clipped), one byte each, row-major."""
-    scaled = (np.asarray(values, dtype=np.float64) - low) * (255.0 / (high - low))
-    scaled = np.nan_to_num(scaled, nan=0.0, posinf=255.0, neginf=0.0)
-    return np.clip(np.rint(scaled), 0, 255).astype(np.uint8).tobytes()
+    """Return `values` scaled from [low, high] onto 0..255 (clipped), one byte each, row-major.
+
+    NaN becomes 0; ±inf clip to 255 and 0. Rounds to the nearest step.
+    """
+    scaled = np.subtract(values, low, dtype=np.float64)
+    scaled *= 255.0 / (high - low)
+    np.clip(scaled, 0.0, 255.0, out=scaled)
+    scaled[np.isnan(scaled)] = 0.0
+    scaled += 0.5
+    return scaled.astype(np.uint8).tobytes()
 
 
 def encode_grid(grid: np.ndarray, task: str, value_range: tuple[float, float] | None = None
@@ -110,7 +119,10 @@ def encode_grid(grid: np.ndarray, task: str, value_range: tuple[float, float] | 
             confidence = np.maximum(grid, 1.0 - grid)
         else:
             classes = grid.argmax(axis=2).astype(np.uint8)
-            confidence = grid.max(axis=2)
+            # One np.maximum per class: a reduction over a last axis of 3 is 10x slower.
+            confidence = grid[..., 0].copy()
+            for index in range(1, grid.shape[2]):
+                np.maximum(confidence, grid[..., index], out=confidence)
         return {
             "size": n,
             "kind": "classes",
@@ -161,13 +173,14 @@ def boundary_frame(
     task: str,
     epoch: int,
     value_range: tuple[float, float] | None = None,
+    points: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """Return one JSON-ready frame of the decision boundary after `epoch`.
 
     `{"epoch", "bounds": [x_min, x_max, y_min, y_max], "size", "kind", "encoding", and the
-    channels of `encode_grid`}`.
+    channels of `encode_grid`}`; `points` as for `predict_grid`.
     """
-    frame = encode_grid(predict_grid(model, bounds, n), task, value_range)
+    frame = encode_grid(predict_grid(model, bounds, n, points=points), task, value_range)
     return {"epoch": epoch, "bounds": [float(b) for b in bounds], **frame}
 
 

@@ -6,7 +6,7 @@ parameters, so a run's history is bit for bit the same with or without them.
 
 - **Boundary frames** (`on_boundary`, 2-input models only): a `boundary.boundary_frame` of the
   initial weights (epoch 0), after epoch 1, after the last epoch, and every k epochs between.
-  All live instruments together aim at `share` (8 %) of the training time; frames get what
+  All live instruments together aim at `share` (7 %) of the training time; frames get what
   the layer statistics and the trajectory leave of it (their time is measured too), so
   k = ⌈frame cost / (frames' share × epoch cost)⌉, re-measured after every frame
   (`time.perf_counter`; the mean of the last five frames over the mean epoch). A frame is
@@ -14,7 +14,7 @@ parameters, so a run's history is bit for bit the same with or without them.
   training time so far, so slow frames on a busy machine are paid back, and the instruments
   stay within their share whatever the network, the data or the machine's load. Epoch 0's
   frame is left out of the accounting: it pays for warming buffers up (the bench counts it,
-  and the 2 % between 8 % and the 10 % goal is for it, the last epoch's frame and the caches
+  and the 3 % between 7 % and the 10 % goal is for it, the last epoch's frame and the caches
   the frames evict).
   `boundary_every=k` fixes the interval instead (epochs 0, 1, every k-th, the last).
 - **Layer statistics** (`on_layers`): `layer_stats.LayerSampler` on the first step of
@@ -38,6 +38,7 @@ from descent.engine.boundary import (
     Bounds,
     boundary_frame,
     grid_bounds,
+    grid_points,
 )
 from descent.engine.model import Model
 from descent.engine.trajectory import Trajectory
@@ -46,7 +47,7 @@ from descent.engine.trajectory import Trajectory
 # run; the rest is for what their own clocks miss: epoch 0's frame and the last epoch's, which
 # come whatever the budget, and the caches a frame's larger products evict (measured: a run
 # with every instrument on takes 2-4 % longer than this share says).
-DEFAULT_SHARE = 0.08
+DEFAULT_SHARE = 0.07
 # Frames always get at least this part of `share`, however dear the other instruments are.
 MIN_FRAME_PART = 0.25
 
@@ -91,11 +92,14 @@ class LiveInstruments:
         self._layer_seconds_this_epoch = 0.0
         self.bounds: Bounds | None = None
         self.value_range: tuple[float, float] | None = None
+        self.points: np.ndarray | None = None
         if settings.on_boundary is not None:
             self._check_boundary(settings, data)
             self.bounds = settings.boundary_bounds or grid_bounds(
                 data.X_train, settings.boundary_margin
             )
+            # The plane is fixed for the run: its points are made once, in the model's dtype.
+            self.points = grid_points(self.bounds, settings.boundary_size).astype(model.dtype)
             if data.task == "regression":
                 targets = np.asarray(data.y_train, dtype=np.float64)
                 self.value_range = (float(targets.min()), float(targets.max()))
@@ -183,6 +187,7 @@ class LiveInstruments:
             task=self.task,
             epoch=epoch,
             value_range=self.value_range,
+            points=self.points,
         )
         self.settings.on_boundary(frame)
         cost = time.perf_counter() - started
