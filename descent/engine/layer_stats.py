@@ -10,8 +10,9 @@ together as one vector θ of the layer's parameters:
   training sits around 10⁻³; 10⁻¹ and above means the learning rate is too large for that
   layer; 10⁻⁵ and below means the layer barely moves).
 
-A sample costs a copy of the parameters and eight whole-buffer numpy calls, whatever the
-depth: about 15 µs for a 1 251-parameter network, once per epoch.
+A sample costs a copy of the parameters and ten whole-buffer numpy calls, whatever the
+depth: about 15-20 µs for a 1 251-parameter network, once per epoch; memory: a copy of the
+parameters and one float64 vector of their length.
 """
 
 import math
@@ -37,9 +38,10 @@ class LayerSampler:
 
     Call `before_step()` just before the optimizer's step and `sample()` just after it.
 
-    Shape: one work buffer (3, n_parameters) of float64, made once: the weights before the
-    step, the update, the gradient; their squares are summed per W and per b segment in one
-    `np.add.reduceat` (the flat buffer holds every W, then every b).
+    Shape: `before` (n_parameters,) in the model's dtype and one float64 work vector of the
+    same length, made once. Squares of the weights, the update and the gradient are each
+    summed per W and per b segment with one `np.add.reduceat` (the flat buffer holds every W,
+    then every b).
     """
 
     def __init__(self, model: Model) -> None:
@@ -48,7 +50,7 @@ class LayerSampler:
         self.starts = np.array([w.start for w, _ in slices] + [b.start for _, b in slices])
         self.sizes = [(w.stop - w.start) + (b.stop - b.start) for w, b in slices]
         self.before = np.empty(model.n_parameters, model.dtype)
-        self.work = np.empty((3, model.n_parameters))
+        self.work = np.empty(model.n_parameters)
 
     def before_step(self) -> None:
         """Keep the parameters as they are before the step."""
@@ -60,13 +62,14 @@ class LayerSampler:
         `model.grads` must still hold the gradient the step used (the optimizers never write
         to it).
         """
-        model, work, n_layers = self.model, self.work, len(self.sizes)
-        np.copyto(work[0], self.before)
-        np.subtract(model.params, self.before, out=work[1])
-        np.copyto(work[2], model.grads)
+        model, work = self.model, self.work
+        np.square(self.before, out=work)
+        weights = self._per_layer()
+        np.subtract(model.params, self.before, out=work)
         np.square(work, out=work)
-        sums = np.add.reduceat(work, self.starts, axis=1)
-        weights, updates, gradients = (sums[:, :n_layers] + sums[:, n_layers:]).tolist()
+        updates = self._per_layer()
+        np.square(model.grads, out=work)
+        gradients = self._per_layer()
         found: list[LayerStats] = []
         for index, size in enumerate(self.sizes):
             weight = weights[index]
@@ -81,3 +84,9 @@ class LayerSampler:
                 )
             )
         return found
+
+    def _per_layer(self) -> list[float]:
+        """Return the work vector's sum over each layer's W and b segments."""
+        sums = np.add.reduceat(self.work, self.starts)
+        n_layers = len(self.sizes)
+        return (sums[:n_layers] + sums[n_layers:]).tolist()

@@ -143,7 +143,7 @@ class _Trainer:
         clip = spec.get("gradient_clip")
         self.clip = float(clip) if clip else None
         self.layer_stats: list[dict[str, Any]] = []
-        self.live = LiveInstruments(instruments, model, data) if instruments else None
+        self.live = LiveInstruments(instruments, model, data) if instruments is not None else None
         self.every_epoch = self.live is not None and self.live.samples_every_epoch
         self.sampler = LayerSampler(model)
         # This epoch's finite batch losses, and where a blow-up happened.
