@@ -13,6 +13,7 @@ BENCHMARKS = {
     "runs": "bench.runs",
     "live": "bench.live",
     "spec_validation": "bench.spec_validation",
+    "instruments": "bench.instruments",
 }
 
 

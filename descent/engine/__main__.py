@@ -120,6 +120,7 @@ def write_history(path: Path, spec: dict[str, Any], data: Dataset, result: Any) 
         "diagnoses": list(result.diagnoses),
         "history": [{key: _finite_or_none(value) for key, value in record.items()}
                     for record in result.history],
+        "blew_up_at": result.blew_up_at,
     }
     path.write_text(json.dumps(document, indent=2, allow_nan=False) + "\n", encoding="utf-8")
 

@@ -1,7 +1,7 @@
 """What went wrong (or might have) in a run, as data the site can show: `{"code", "message"}`.
 
-The rules read only the history and a few sampled per-layer gradient norms, so they cost
-nothing during training. Each says what it saw, with figures, and one concrete next step.
+The rules read only the history and the sampled per-layer statistics (`layer_stats.py`), so
+they cost nothing during training. Each says what it saw, with figures, and one concrete next step.
 """
 
 import math
@@ -15,6 +15,8 @@ CONVERGED_LOSS = 1e-3
 OVERFIT_RISE = 0.10
 # First layer's gradient RMS below this fraction of the last layer's: vanishing gradients.
 VANISHING_RATIO = 1e-3
+# A layer whose typical step moves its weights by more than this fraction: too large a rate.
+LARGE_UPDATE_RATIO = 0.1
 MIN_EPOCHS_TO_JUDGE = 5
 
 
@@ -88,41 +90,129 @@ def overfitting(history: list[dict[str, Any]]) -> Diagnosis | None:
     )
 
 
-def vanishing_gradients(gradient_norms: list[list[float]]) -> Diagnosis | None:
+def vanishing_gradients(layer_stats: list[dict[str, Any]]) -> Diagnosis | None:
     """Flag gradients that shrink by orders of magnitude from the output toward the input.
 
-    `gradient_norms` holds, per sampled step, each layer's weight-gradient RMS, input side
-    first.
+    `layer_stats` holds the sampled `{"epoch", "layers": [LayerStats, ...]}`. For each layer
+    the median, over the samples, of its gradient RMS over the last layer's is taken; the
+    first layer's must be below `VANISHING_RATIO` (with at least 3 layers), and the message
+    names the layer whose gradients are smallest.
     """
-    ratios = sorted(
-        norms[0] / norms[-1] for norms in gradient_norms if len(norms) >= 3 and norms[-1] > 0
-    )
-    if not ratios:
+    ratios = _median_ratios(layer_stats)
+    if ratios is None or len(ratios) < 3 or not ratios[0] < VANISHING_RATIO:
         return None
-    median = ratios[len(ratios) // 2]
-    if not median < VANISHING_RATIO:
-        return None
+    weakest = min(range(len(ratios) - 1), key=lambda index: ratios[index])
+    last = len(ratios)
     return Diagnosis(
         code="vanishing_gradients",
         message=(
-            f"Gradients vanish toward the input: the first layer's are {median:.1e} times the "
-            "last layer's, so the early layers barely learn. Try relu, leaky_relu or gelu "
-            "instead of sigmoid or tanh, he_normal init, or fewer layers."
+            f"Gradients vanish toward the input: gradients in layer {weakest + 1} are "
+            f"{ratios[weakest]:.1e} times those of layer {last} (the output layer), so the early "
+            "layers barely learn. Try relu, leaky_relu or gelu instead of sigmoid or tanh, "
+            "he_normal init, or fewer sigmoid layers."
         ),
     )
 
 
+def updates_too_large(layer_stats: list[dict[str, Any]], learning_rate: float
+                      ) -> Diagnosis | None:
+    """Flag a layer whose typical step changes its weights by a large fraction of themselves.
+
+    The median over the samples of each layer's update/weight ratio must exceed
+    `LARGE_UPDATE_RATIO`; the message names the layer with the largest.
+    """
+    found = _largest_median_update(layer_stats)
+    if found is None or not found[1] > LARGE_UPDATE_RATIO:
+        return None
+    layer, ratio = found
+    return Diagnosis(
+        code="updates_too_large",
+        message=(
+            f"Layer {layer}'s update is {_fraction(ratio)} its weights each step (healthy "
+            f"training moves 0.1 to 1 %): the learning rate {learning_rate:g} is too large. "
+            f"Try learning_rate {learning_rate / 10:g} (10x lower), or set gradient_clip."
+        ),
+    )
+
+
+def diverged_layers(layer_stats: list[dict[str, Any]]) -> list[Diagnosis]:
+    """Name the layer whose last sampled update was the largest part of its weights.
+
+    Added after `diverged`, when a sample shows updates of at least `LARGE_UPDATE_RATIO`.
+    """
+    if not layer_stats:
+        return []
+    last = layer_stats[-1]
+    ratios = [(stats["layer"], stats["update_ratio"]) for stats in last["layers"]
+              if stats["update_ratio"] is not None]
+    if not ratios:
+        return []
+    layer, ratio = max(ratios, key=lambda pair: pair[1])
+    if not ratio > LARGE_UPDATE_RATIO:
+        return []
+    return [
+        Diagnosis(
+            code="exploding_updates",
+            message=(
+                f"In epoch {last['epoch']} layer {layer}'s update was {_fraction(ratio)} its "
+                "weights in one step: each step overshot, and the loss grew until it "
+                "overflowed."
+            ),
+        )
+    ]
+
+
 def diagnose(
-    history: list[dict[str, Any]], gradient_norms: list[list[float]], learning_rate: float
+    history: list[dict[str, Any]], layer_stats: list[dict[str, Any]], learning_rate: float
 ) -> list[Diagnosis]:
     """Return every finding that applies to a run that ran its course."""
     history = [r for r in history if all(_finite(r[k]) for k in ("train_loss", "val_loss"))]
     found = [
         learning_rate_too_small(history, learning_rate),
         overfitting(history),
-        vanishing_gradients(gradient_norms),
+        vanishing_gradients(layer_stats),
+        updates_too_large(layer_stats, learning_rate),
     ]
     return [finding for finding in found if finding is not None]
+
+
+def _median(values: list[float]) -> float:
+    """Return the median (the upper one of an even count)."""
+    ordered = sorted(values)
+    return ordered[len(ordered) // 2]
+
+
+def _median_ratios(layer_stats: list[dict[str, Any]]) -> list[float] | None:
+    """Return, per layer, the median over samples of its gradient RMS over the last layer's."""
+    per_layer: list[list[float]] = []
+    for sample in layer_stats:
+        norms = [stats["grad_rms"] for stats in sample["layers"]]
+        if any(norm is None for norm in norms) or not norms[-1] > 0:
+            continue
+        if not per_layer:
+            per_layer = [[] for _ in norms]
+        for index, norm in enumerate(norms):
+            per_layer[index].append(norm / norms[-1])
+    return [_median(ratios) for ratios in per_layer] if per_layer else None
+
+
+def _largest_median_update(layer_stats: list[dict[str, Any]]) -> tuple[int, float] | None:
+    """Return the layer (1-based) with the largest median update ratio, and that median."""
+    per_layer: dict[int, list[float]] = {}
+    for sample in layer_stats:
+        for stats in sample["layers"]:
+            if stats["update_ratio"] is not None:
+                per_layer.setdefault(stats["layer"], []).append(stats["update_ratio"])
+    if not per_layer:
+        return None
+    medians = {layer: _median(ratios) for layer, ratios in per_layer.items()}
+    layer = max(medians, key=lambda key: medians[key])
+    return layer, medians[layer]
+
+
+def _fraction(ratio: float) -> str:
+    """Return a ratio in words: "30 % of", or "18 times" from 2 up."""
+    return f"{ratio * 100:.2g} % of" if ratio < 2 else f"{ratio:.2g} times"
 
 
 def _finite(value: float | None) -> bool:

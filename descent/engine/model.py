@@ -30,7 +30,8 @@ class Model:
     Shape:
         - X: (n, n_inputs) → output: (n, units of the last layer)
         - `params`, `grads`: flat (n_parameters,); `parameters()` are views into `params`
-          in layer order, W (in, out) then b (out,).
+          in layer order, W (in, out) then b (out,); `layer_slices[k]` is the
+          (W slice, b slice) of layer k in the flat buffers.
     """
 
     def __init__(self, spec: dict[str, Any], n_inputs: int, rng: np.random.Generator) -> None:
@@ -49,6 +50,8 @@ class Model:
         self.fused = self.loss.fused_with == last
         self.output_activation = ACTIVATIONS[last]
         self.layers: list[Dense] = []
+        # Where each layer's W and b sit in the flat buffers, for per-layer statistics.
+        self.layer_slices: list[tuple[slice, slice]] = []
         weight_at, bias_at = 0, self.n_weights
         for index, (layer, (n_in, n_out)) in enumerate(zip(spec["layers"], shapes, strict=True)):
             W = self.params[weight_at : weight_at + n_in * n_out].reshape(n_in, n_out)
@@ -60,6 +63,9 @@ class Model:
             activation = "linear" if is_last and self.fused else layer["activation"]
             self.layers.append(
                 Dense(W, b, dW, db, activation, layer["dropout"], index > 0)
+            )
+            self.layer_slices.append(
+                (slice(weight_at, weight_at + n_in * n_out), slice(bias_at, bias_at + n_out))
             )
             weight_at += n_in * n_out
             bias_at += n_out
@@ -133,6 +139,14 @@ class Model:
             total += self.loss.value(chunk, y[start : start + rows]) * rows
             predictions[start : start + rows] = self.to_predictions(chunk)
         return total / max(len(X), 1), predictions
+
+    def mean_loss(self, X: np.ndarray, y: np.ndarray) -> float:
+        """Return the mean data loss on a split without keeping predictions; `y` prepared."""
+        total = 0.0
+        for start in range(0, len(X), EVAL_CHUNK_ROWS):
+            chunk = self.forward(X[start : start + EVAL_CHUNK_ROWS])
+            total += self.loss.value(chunk, y[start : start + len(chunk)]) * len(chunk)
+        return total / max(len(X), 1)
 
     def penalty(self, l2: float) -> float:
         """Return the coupled L2 penalty `(l2/2)·ΣW²` over the weights (biases excluded)."""

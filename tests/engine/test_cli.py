@@ -107,12 +107,17 @@ def test_regression_run_reports_r2(spec_file):
     assert "validation r2" in result.stdout
 
 
-def test_diverging_run_exits_1(spec_file):
+def test_diverging_run_exits_1_and_its_history_keeps_the_blow_up(spec_file, tmp_path):
     spec = {"layers": [{"units": 16, "activation": "relu"}, {"units": 1, "activation": "linear"}],
             "loss": "mse", "optimizer": {"name": "sgd", "learning_rate": 1e6}, "epochs": 20}
-    result = run("train", spec_file(spec), "--dataset", "diabetes")
+    history = tmp_path / "history.json"
+    result = run("train", spec_file(spec), "--dataset", "diabetes", "--history", history)
     assert result.returncode == 1, result.stdout + result.stderr
     assert "status: diverged" in result.stdout
+    document = json.loads(history.read_text())
+    blew_up = document["blew_up_at"]
+    assert document["history"][-1]["epoch"] == blew_up["epoch"]
+    assert blew_up["batch_losses"] and blew_up["detected_in"] == "training"
 
 
 def test_gradcheck_passes_for_a_correct_network(spec_file):
