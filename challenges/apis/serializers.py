@@ -21,6 +21,10 @@ def challenge_data(challenge: Challenge, *, detail: bool = False) -> dict[str, A
         "metric": challenge.metric,
         "metric_direction": challenge.metric_direction,
         "dataset": challenge.dataset,
+        # What `descent reproduce` needs to load the very same data: load_dataset(dataset,
+        # seed=dataset_seed, **dataset_params).
+        "dataset_seed": challenge.dataset_seed,
+        "dataset_params": challenge.dataset_params or {},
         "budgets": {
             "max_parameters": challenge.max_parameters,
             "max_epochs": challenge.max_epochs,
