@@ -250,13 +250,13 @@ def watch_run(client: ApiClient, run_id: int) -> int:
             with progress:
                 progress.show(state)
                 follow(client.server, f"/ws/runs/{run_id}/", state, token=client.api_token,
-                       notice=notice)
+                       notice=notice, on_connect=lambda n: err.print(
+                           f"following run #{run_id} live" if n == 1 else
+                           "reconnected: resyncing from a fresh snapshot"))
         except KeyboardInterrupt:
             err.print(f"stopped watching; run #{run_id} goes on on the server "
                       f"(descent watch {run_id})")
             return EXIT_INTERRUPTED
-        if state.snapshots > 1:
-            err.print(f"resynced from {state.snapshots - 1} fresh snapshot(s) after drops")
     return report_run(client, run_id)
 
 

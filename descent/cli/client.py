@@ -142,8 +142,11 @@ class ApiClient:
         if status == 401 or (status == 403 and not self.api_token):
             raise CliError(f"{what}: not logged in to {self.server} "
                            f"(run: descent login {self.server})", exit_code=EXIT_SERVER)
-        if status in (403, 404):
-            raise CliError(f"{what}: {detail or response.reason_phrase}", exit_code=EXIT_SERVER)
+        if status == 404:
+            raise CliError(f"{what}: not found on {self.server} (or not visible to you)",
+                           exit_code=EXIT_SERVER)
+        if status == 403:
+            raise CliError(f"{what}: {detail or 'forbidden'}", exit_code=EXIT_SERVER)
         raise CliError(f"{what}: the server answered {status} {response.reason_phrase}"
                        + (f": {detail}" if detail else ""), exit_code=EXIT_SERVER)
 

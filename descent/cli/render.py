@@ -46,20 +46,24 @@ def when(value: Any) -> str:
 
 
 def challenges_table(challenges: list[dict[str, Any]]) -> Table:
-    """One row per challenge: slug, title, task, data, metric, budgets, whether it is open."""
+    """One row per challenge: slug, title, data, metric (↑ higher is better), quota, open."""
     table = Table(title=f"{len(challenges)} challenges")
-    for column in ("slug", "title", "task", "dataset", "metric", "runs/day", "max epochs",
-                   "open", "closes"):
-        table.add_column(column, justify="right" if column in ("runs/day", "max epochs")
-                         else "left")
+    table.add_column("slug", no_wrap=True)
+    table.add_column("title")
+    table.add_column("dataset")
+    table.add_column("metric", no_wrap=True)
+    table.add_column("runs/day", justify="right")
+    table.add_column("open")
     for item in challenges:
         direction = {"max": "↑", "min": "↓"}.get(item.get("metric_direction"), "")
-        table.add_row(item["slug"], item.get("title", ""), item.get("task", ""),
-                      item.get("dataset", ""), f"{item.get('metric', '')} {direction}".strip(),
-                      str(item.get("daily_quota", "-")),
-                      str((item.get("budgets") or {}).get("max_epochs", "-")),
-                      "yes" if item.get("accepts_submissions") else item.get("status", "no"),
-                      when(item.get("closes_at")))
+        if item.get("accepts_submissions"):
+            state = f"until {when(item['closes_at'])}" if item.get("closes_at") else "yes"
+        else:
+            state = item.get("status", "no")
+        table.add_row(item["slug"], item.get("title", ""),
+                      item.get("dataset", ""),
+                      f"{item.get('metric', '')} {direction}".strip(),
+                      str(item.get("daily_quota", "-")), state)
     return table
 
 

@@ -8,6 +8,7 @@ differ; `Comparison.matches(rtol, atol)` judges that against a stated tolerance.
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import platform
@@ -189,7 +190,8 @@ def replay(run: dict[str, Any], challenge: dict[str, Any], *, rtol: float = DEFA
     server_version = run.get("engine_version") or "unknown"
     out.print(f"reproducing run #{run_id} ({run['challenge']}, by {run['user']}, "
               f"{run['status']}): dataset {data.name} (seed {data.seed}, params "
-              f"{dict(data.params) or '{}'}), spec seed {spec['seed']}, {spec['epochs']} epochs; "
+              f"{json.dumps(dict(data.params), sort_keys=True)}), spec seed {spec['seed']}, "
+              f"{spec['epochs']} epochs; "
               f"engine {server_version} on the server, {ENGINE_VERSION} here")
 
     progress = RunProgress("re-training", spec["epochs"])

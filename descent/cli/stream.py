@@ -84,21 +84,26 @@ def _reason(error: BaseException) -> str:
 
 def follow(server: str, path: str, watch: Watch, *, token: str | None = None,
            notice: Callable[[str], None] = lambda text: None,
+           on_connect: Callable[[int], None] = lambda connection: None,
            backoff: Backoff = Backoff()) -> None:
     """Stream `path` into `watch` until it says DONE; reconnect through drops.
+
+    `on_connect(n)` is called once the n-th connection (1, 2, ...) is open.
 
     Raises `CliError` when the server refuses the stream (no such run or challenge) or after
     `backoff.attempts` failed reconnections in a row.
     """
     url = ws_url(server, path)
     headers = {"Authorization": f"Token {token}"} if token else None
-    failures = 0
+    failures = connections = 0
     while True:
         try:
             with connect(url, origin=origin_of(server), additional_headers=headers,
                          open_timeout=10, max_size=MAX_MESSAGE_BYTES,
                          user_agent_header="descent-cli") as socket:
+                connections += 1
                 watch.connected()
+                on_connect(connections)
                 for text in socket:
                     failures = 0  # the server is talking again
                     verdict = watch.handle(_decode(text))
