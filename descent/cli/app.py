@@ -197,7 +197,8 @@ def leaderboard(slug: str, watch: bool, server: str | None) -> None:
                                                 refresh=True)
         state.notice = notice
         try:
-            follow(url, f"/ws/challenges/{slug}/", state, token=token, notice=notice)
+            follow(url, f"/ws/challenges/{slug}/", state, token=token, notice=notice,
+                   on_connect=lambda n: n == 1 and notice(f"watching {slug} live"))
         except KeyboardInterrupt:
             pass  # the last drawing stays on screen
     finish(EXIT_OK)

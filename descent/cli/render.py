@@ -103,7 +103,8 @@ def live_leaderboard(watch: LeaderboardWatch, metric: str = "") -> Group:
         parts.append(Text(f"run #{item.get('run')} by {item.get('user', '?')} finished: "
                           f"{item.get('status')} (score {number(item.get('score'))})"))
     online = f" · {watch.online} watching" if watch.online is not None else ""
-    parts.append(Text(f"seq {watch.seq}{online} · Ctrl-C to stop", style="dim"))
+    seq = f"seq {watch.seq}" if watch.seq is not None else "resyncing"
+    parts.append(Text(f"{seq}{online} · Ctrl-C to stop", style="dim"))
     return Group(*parts)
 
 

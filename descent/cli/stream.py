@@ -228,9 +228,11 @@ class LeaderboardWatch:
     online: int | None = None
     ranked_by: str = ""
     resyncs: int = 0
+    connections: int = 0
 
     def connected(self) -> None:
         self.seq = None  # updates count only after this connection's snapshot
+        self.connections += 1
 
     def handle(self, message: dict[str, Any]) -> Verdict:
         kind = message.get("type")
@@ -262,4 +264,6 @@ class LeaderboardWatch:
         else:
             return Verdict.CONTINUE
         self.on_change(self)
+        if kind == "leaderboard.snapshot" and self.connections > 1:
+            self.notice(f"reconnected: redrawn from a fresh snapshot at seq {self.seq}")
         return Verdict.CONTINUE
