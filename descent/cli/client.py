@@ -135,7 +135,7 @@ class ApiClient:
             raise CliError(f"the server refused {what}:",
                            *(f"  {line}" for line in error_lines(body)), exit_code=EXIT_USAGE)
         if status == 429:
-            raise CliError(f"{what}: limit reached", *(f"  {line}" for line in
+            raise CliError(f"the server refused {what}: limit reached", *(f"  {line}" for line in
                                                          limit_lines(response)),
                            exit_code=EXIT_LIMIT)
         detail = body.get("detail") if isinstance(body, dict) else None

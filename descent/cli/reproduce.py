@@ -68,6 +68,18 @@ class Comparison:
     def first(self) -> Difference | None:
         return self.differences[0] if self.differences else None
 
+    @property
+    def edited(self) -> bool:
+        """Tell whether only some middle epochs differ while the last one is identical.
+
+        Training is a chain: a rounding difference at epoch k changes every epoch after it.
+        Earlier epochs that differ under an identical last epoch were changed after training.
+        """
+        if not self.differences or self.server_epochs != self.local_epochs:
+            return False
+        last = self.server_epochs
+        return all(d.epoch != last for d in self.differences)
+
     def matches(self, rtol: float = DEFAULT_RTOL, atol: float = DEFAULT_ATOL) -> bool:
         """Tell whether every value agrees within `atol + rtol·max(|server|, |local|)`."""
         if self.server_epochs != self.local_epochs:
@@ -169,7 +181,7 @@ def replay(run: dict[str, Any], challenge: dict[str, Any], *, rtol: float = DEFA
     `GET /api/challenges/<slug>/` (the dataset's name, seed and parameters).
     """
     from descent.cli.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CliError
-    from descent.cli.render import RunProgress, comparison_table, err, number, out
+    from descent.cli.render import RunProgress, comparison_table, err, out
     from descent.engine import ENGINE_VERSION, SpecError, load_dataset, parse_spec, train
     from descent.engine.metrics import score
 
@@ -225,7 +237,7 @@ def replay(run: dict[str, Any], challenge: dict[str, Any], *, rtol: float = DEFA
          "same" if comparison.server_epochs == comparison.local_epochs else "DIFFERENT"),
         ("history values", str(comparison.values_compared), str(comparison.values_compared),
          "bit for bit" if comparison.identical else f"{len(comparison.differences)} differ"),
-        (f"validation {metric}", number(server_score, 17), number(local_score, 17),
+        (f"validation {metric}", _repr(server_score), _repr(local_score),
          "bit for bit" if score_same else "close" if score_close else "DIFFERENT"),
         ("engine version", server_version, ENGINE_VERSION,
          "same" if server_version == ENGINE_VERSION else "DIFFERENT"),
@@ -237,14 +249,19 @@ def replay(run: dict[str, Any], challenge: dict[str, Any], *, rtol: float = DEFA
                   f"{comparison.values_compared} values over {comparison.server_epochs} "
                   "epochs, every one identical")
         return EXIT_OK
-    matches = comparison.matches(rtol, atol) and score_close and status_same
+    matches = (comparison.matches(rtol, atol) and score_close and status_same
+               and not comparison.edited)
     largest = comparison.largest
     if largest is not None:
         out.print(f"largest difference: {_describe(largest)}", markup=False)
         first = comparison.first
         if first is not None and first is not largest:
             out.print(f"first difference: {_describe(first)}", markup=False)
-    if server_version != ENGINE_VERSION:
+    if comparison.edited:
+        out.print(f"why: {len(comparison.differences)} value(s) differ, yet the last epoch "
+                  "matches bit for bit. Training is a chain (a difference at one epoch changes "
+                  "every epoch after it), so the recorded history was changed after the run.")
+    elif server_version != ENGINE_VERSION:
         out.print(f"why: the server trained with engine {server_version} and this machine "
                   f"has {ENGINE_VERSION}; the code differs. Install the server's version to "
                   "reproduce bit for bit.")
@@ -252,9 +269,10 @@ def replay(run: dict[str, Any], challenge: dict[str, Any], *, rtol: float = DEFA
         out.print("why: same engine version, so the difference is floating-point rounding: "
                   "matrix products sum in another order on another CPU or BLAS (kernels are "
                   "chosen per CPU, threads split the sums), and training compounds it.")
-        host = run.get("worker_host") or "unknown"
-        out.print(f"here: {', '.join(f'{k} {v}' for k, v in machine_description().items())}; "
-                  f"the server trained it on worker {host}", markup=False)
+        out.print(f"the server trained it on worker {run.get('worker_host') or 'unknown'}; "
+                  "this machine:")
+        for key, value in machine_description().items():
+            out.print(f"  {key}: {value}", markup=False)
     if matches:
         out.print(f"[bold green]run #{run_id} matches within tolerance[/] (rtol {rtol:g}, "
                   f"atol {atol:g})")

@@ -116,23 +116,37 @@ def test_reproduce_matches_a_finished_run_bit_for_bit(worker, server, config_dir
     assert "dataset moons (seed 7, params {\"n_samples\": 600, \"noise\": 0.3})" in result.stdout
     assert f"run #{run.pk} reproduces bit for bit: 300 values over 60 epochs" in result.stdout
 
-    # History edited in the database: the rerun must catch it and say where.
-    chunk = RunHistoryChunk.objects.filter(run=run).order_by("first_epoch").first()
-    records = chunk.records
-    original = records[9]["val_loss"]
-    records[9]["val_loss"] = original * 1.001
-    chunk.records = records
-    chunk.save(update_fields=["records"])
-    tampered = descent("reproduce", run.pk, COLUMNS="160")
-    assert tampered.returncode == 1, tampered.stdout + tampered.stderr
-    assert f"largest difference: val_loss at epoch {records[9]['epoch']}: server " \
-        f"{original * 1.001!r}, here {original!r}" in tampered.stdout
-    assert f"run #{run.pk} does NOT reproduce within rtol 1e-09" in tampered.stdout
-    assert "why: same engine version" in tampered.stdout and "blas" in tampered.stdout
-    # A generous tolerance accepts it, and says so.
-    loose = descent("reproduce", run.pk, "--rtol", "0.01", COLUMNS="160")
-    assert loose.returncode == 0
-    assert f"run #{run.pk} matches within tolerance (rtol 0.01" in loose.stdout
+    # History edited in the database: the rerun must catch it, say where, and say that
+    # training cannot have made it (the last epoch is still identical).
+    original = edit_history(run, epoch=10, field="val_loss", change=lambda x: x * (1 + 1e-7))
+    for rtol in ("1e-9", "0.01"):  # no tolerance excuses an edited history
+        tampered = descent("reproduce", run.pk, "--rtol", rtol, COLUMNS="160")
+        assert tampered.returncode == 1, tampered.stdout + tampered.stderr
+        assert f"largest difference: val_loss at epoch 10: server {original * (1 + 1e-7)!r}, " \
+            f"here {original!r}" in tampered.stdout
+        assert "so the recorded history was changed after the run" in tampered.stdout
+        assert f"run #{run.pk} does NOT reproduce" in tampered.stdout
+
+    # Only the last epoch off by round-off, as another CPU might give: within tolerance.
+    edit_history(run, epoch=10, field="val_loss", change=lambda x: original)
+    edit_history(run, epoch=60, field="train_loss", change=lambda x: x * (1 + 1e-12))
+    rounded = descent("reproduce", run.pk, COLUMNS="160")
+    assert rounded.returncode == 0, rounded.stdout + rounded.stderr
+    assert "largest difference: train_loss at epoch 60" in rounded.stdout
+    assert "why: same engine version" in rounded.stdout and "blas:" in rounded.stdout
+    assert f"run #{run.pk} matches within tolerance (rtol 1e-09" in rounded.stdout
+
+
+def edit_history(run: Run, *, epoch: int, field: str, change) -> float:
+    """Change one stored value of the run's history in the database; return the old one."""
+    for chunk in RunHistoryChunk.objects.filter(run=run, attempt=run.attempt):
+        for record in chunk.records:
+            if record["epoch"] == epoch:
+                old = record[field]
+                record[field] = change(old)
+                chunk.save(update_fields=["records"])
+                return old
+    raise AssertionError(f"run {run.pk} has no epoch {epoch}")
 
 
 def test_fork_writes_the_spec_and_diff_names_each_changed_key(worker, server, config_dir,
