@@ -140,8 +140,8 @@ class ApiClient:
                            exit_code=EXIT_LIMIT)
         detail = body.get("detail") if isinstance(body, dict) else None
         if status == 401 or (status == 403 and not self.api_token):
-            raise CliError(f"{what}: not logged in to {self.server} "
-                           f"(run: descent login {self.server})", exit_code=EXIT_SERVER)
+            raise CliError(f"not logged in to {self.server} (run: descent login "
+                           f"{self.server})", exit_code=EXIT_SERVER)
         if status == 404:
             raise CliError(f"{what}: not found on {self.server} (or not visible to you)",
                            exit_code=EXIT_SERVER)

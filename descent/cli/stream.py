@@ -132,8 +132,9 @@ def follow(server: str, path: str, watch: Watch, *, token: str | None = None,
             raise CliError(f"lost the connection to {url} ({reason}) and could not reconnect "
                            f"after {backoff.attempts} attempts", exit_code=EXIT_SERVER)
         delay = backoff.delay(failures)
-        notice(f"connection to {url} lost ({reason}); reconnecting in {delay:.1f} s "
-               f"(attempt {failures} of {backoff.attempts})")
+        what = f"connection to {url} lost" if failures == 1 else f"cannot reach {url}"
+        notice(f"{what} ({reason}); {'reconnecting' if failures == 1 else 'retrying'} in "
+               f"{delay:.1f} s (attempt {failures} of {backoff.attempts})")
         time.sleep(delay)
 
 
