@@ -191,6 +191,11 @@ def leaderboard(slug: str, watch: bool, server: str | None) -> None:
     from rich.live import Live
 
     metric = board.get("metric", "")
+
+    def connected(connection: int) -> None:
+        if connection == 1:  # later connections announce their snapshot (LeaderboardWatch)
+            notice(f"watching {slug} live")
+
     state = LeaderboardWatch(slug=slug, entries=board["entries"],
                              ranked_by=board.get("ranked_by", ""))
     with Live(render.live_leaderboard(state, metric), console=out, auto_refresh=False) as live:
@@ -199,10 +204,9 @@ def leaderboard(slug: str, watch: bool, server: str | None) -> None:
         state.notice = notice
         try:
             follow(url, f"/ws/challenges/{slug}/", state, token=token, notice=notice,
-                   on_connect=lambda n: n == 1 and notice(f"watching {slug} live"))
+                   on_connect=connected)
         except KeyboardInterrupt:
             pass  # the last drawing stays on screen
-    finish(EXIT_OK)
 
 
 # --- runs ---------------------------------------------------------------------------------
