@@ -94,6 +94,10 @@ class ChallengeOutputSerializer(serializers.Serializer):
     metric = serializers.CharField()
     metric_direction = serializers.ChoiceField(choices=["max", "min"])
     dataset = serializers.CharField()
+    # What `descent reproduce` needs to load the very same data:
+    # load_dataset(dataset, seed=dataset_seed, **dataset_params).
+    dataset_seed = serializers.IntegerField()
+    dataset_params = serializers.SerializerMethodField()
     budgets = serializers.SerializerMethodField()
     unlock_threshold = serializers.FloatField(allow_null=True)
     daily_quota = serializers.IntegerField()
@@ -105,6 +109,10 @@ class ChallengeOutputSerializer(serializers.Serializer):
     @extend_schema_field(BudgetsSerializer)
     def get_budgets(self, challenge: Challenge) -> dict[str, Any]:
         return BudgetsSerializer(challenge).data
+
+    @extend_schema_field({"type": "object", "additionalProperties": True})
+    def get_dataset_params(self, challenge: Challenge) -> dict[str, Any]:
+        return challenge.dataset_params or {}
 
     def get_accepts_submissions(self, challenge: Challenge) -> bool:
         return challenge.accepts_submissions()

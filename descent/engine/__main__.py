@@ -30,6 +30,8 @@ EXIT_INTERRUPTED = 130
 
 # A relative error this small is float64 round-off; anything larger is a wrong derivative.
 GRADCHECK_TOLERANCE = 1e-6
+# The per-epoch table shows at most this many epochs, evenly spread, first and last included.
+EPOCH_TABLE_ROWS = 20
 
 
 class CommandError(Exception):
@@ -155,6 +157,34 @@ def _format(value: Any) -> str:
     return f"{value:.6g}" if isinstance(value, float) else str(value)
 
 
+def table_epochs(n_epochs: int, rows: int = EPOCH_TABLE_ROWS) -> list[int]:
+    """Pick the indices of the records to show: every k-th epoch, the first and the last.
+
+    k is the smallest step that keeps the table near `rows` rows (at most `rows` + 2), so
+    that the epochs shown are round numbers: 1, 10, 20, ... for 200 epochs.
+    """
+    if n_epochs <= rows:
+        return list(range(n_epochs))
+    step = -(-n_epochs // rows)
+    return sorted({0, n_epochs - 1, *range(step - 1, n_epochs, step)})
+
+
+def epoch_table(history: list[dict[str, Any]], title: str = "per-epoch history") -> Any:
+    """Build a rich `Table` of the history: epoch, losses, the metric, the learning rate."""
+    from rich.table import Table
+
+    table = Table(title=title)
+    metric = _metric_name(history[0]) if history else None
+    columns = ["epoch", "train_loss", "val_loss", *([metric] if metric else []),
+               "learning_rate"]
+    for column in columns:
+        table.add_column(column.replace("_", " "), justify="right")
+    for index in table_epochs(len(history)):
+        record = history[index]
+        table.add_row(*(_format(record.get(column, "-")) for column in columns))
+    return table
+
+
 def command_train(args: argparse.Namespace) -> int:
     """Train a spec on a data set with a progress bar; print status, diagnoses and metrics."""
     from rich.console import Console
@@ -210,6 +240,9 @@ def command_train(args: argparse.Namespace) -> int:
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
 
+    if result.history:
+        shown = len(table_epochs(len(result.history)))
+        out.print(epoch_table(result.history, f"{shown} of {len(result.history)} epochs"))
     out.print(f"status: [bold]{result.status}[/]")
     if result.message:
         out.print(result.message)

@@ -108,9 +108,13 @@ def celery_worker(*, concurrency: int = 1, **env: str) -> Iterator[tuple[subproc
 
 
 @contextmanager
-def asgi_server(**env: str) -> Iterator[tuple[subprocess.Popen, int]]:
-    """Run the real ASGI application in a real Uvicorn process; yield (process, port)."""
-    port = free_port()
+def asgi_server(*, port: int | None = None,
+                **env: str) -> Iterator[tuple[subprocess.Popen, int]]:
+    """Run the real ASGI application in a real Uvicorn process; yield (process, port).
+
+    Pass the `port` of a server that was stopped to restart it where its clients left it.
+    """
+    port = port or free_port()
     args = asgi_server_command("uvicorn", host="127.0.0.1", port=port)
     log = settings.VAR_DIR / "test-logs" / f"uvicorn-{port}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
