@@ -8,8 +8,10 @@ nothing and the text next to it still says what it means.
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import UTC, datetime
+from decimal import ROUND_HALF_UP, Context
 from functools import cache
 
 from django import template
@@ -21,6 +23,8 @@ register = template.Library()
 
 _NAME = re.compile(r"^[a-z0-9-]+$")
 _BODY = re.compile(r"<svg[^>]*>(?P<body>.*)</svg>", re.DOTALL)
+_FOUR_DIGITS = Context(prec=4, rounding=ROUND_HALF_UP)
+_THREE_DIGITS = Context(prec=3, rounding=ROUND_HALF_UP)
 
 
 @cache
@@ -73,3 +77,18 @@ def utc_minute(iso: str) -> str:
     except (TypeError, ValueError):
         return ""
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+@register.filter
+def loss(value: float | None) -> str:
+    """Show a loss as static/common/format.js's formatLoss does: 4 significant digits,
+    exponent form below 1e-3 or from 1e4 (a diverged run's losses reach 1e30).
+
+    Rounded half up from the float's exact value, as JavaScript's toPrecision does.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return "–"
+    magnitude = abs(value)
+    if magnitude != 0 and (magnitude < 1e-3 or magnitude >= 1e4):
+        return f"{_THREE_DIGITS.create_decimal(value):.2e}"
+    return format(_FOUR_DIGITS.create_decimal(value).normalize(), "f")

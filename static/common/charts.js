@@ -149,7 +149,8 @@ function median(values) {
  * Clip absurd outliers of several series on one log axis.
  *
  * A value above OUTLIER_FACTOR × the median of the *other* series' values is drawn at a
- * ceiling one decade above the largest value that was kept. Returns {columns, clipped}:
+ * ceiling: the power of ten above the largest value that was kept, which the log axis then
+ * ends on, so a clipped point sits on the top edge. Returns {columns, clipped}:
  * the columns to draw, and [{series, index, x, value}] for each clipped point (series is the
  * uPlot series index, 1-based; value is the exact one).
  */
@@ -164,7 +165,7 @@ export function clipOutliers(columns, factor = OUTLIER_FACTOR) {
   series.forEach((column, i) => column.forEach((v) => {
     if (v != null && v <= limits[i]) kept = Math.max(kept, v);
   }));
-  const ceiling = kept > 0 ? kept * 10 : null;
+  const ceiling = kept > 0 ? 10 ** Math.ceil(Math.log10(kept) + 1e-9) : null;
   const clipped = [];
   const drawn = series.map((column, i) => column.map((v, index) => {
     if (v == null || v <= limits[i] || ceiling === null) return v;
@@ -209,6 +210,7 @@ function markerPlugin(markers, theme) {
     ctx.save();
     ctx.font = `600 ${Math.round(12 * ratio)}px ${theme.font.replace(/^\d+px /, "")}`;
     ctx.textBaseline = "top";
+    ctx.textAlign = "left"; // uPlot leaves the context as its last axis set it
     const { diverged, clipped } = markers();
     if (diverged) {
       const x = Math.round(u.valToPos(diverged.epoch, "x", true));
@@ -276,6 +278,7 @@ function describe(container, { diverged, clipped }) {
   }
   note.textContent = lines.join(" ");
   note.hidden = lines.length === 0;
+  note.classList.toggle("is-diverged", Boolean(diverged));
 }
 
 // --- shared chart plumbing --------------------------------------------------------------------
