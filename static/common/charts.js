@@ -418,8 +418,8 @@ export function mergeRuns(runs) {
  * A chart of several runs' validation loss on one log axis, outliers clipped.
  *
  * `runs()` returns [{label, colour (series index), width, points: [[epoch, loss], ...]}].
- * Returns {draw(rebuild), destroy()}; the container's data-series and data-points say what
- * is drawn.
+ * Returns {draw(rebuild), destroy()}; the container's data-series, data-points and data-y-max
+ * (the top of the loss axis) say what is drawn.
  */
 function createMultiRunChart(container, runs, { height, log = () => true, dots = false,
                                                    label = "validation loss" }) {
@@ -469,6 +469,9 @@ function createMultiRunChart(container, runs, { height, log = () => true, dots =
           legend: { live: true },
           cursor: { drag: { x: true, y: false } },
           plugins: [markerPlugin(() => markers, theme)],
+          hooks: { setScale: [(u, key) => {
+            if (key === "y") container.dataset.yMax = String(u.scales.y.max);
+          }] },
         }, data, container);
       }
     } else {

@@ -20,6 +20,7 @@ if (toggle) {
       toggle.focus();
     }
   });
+  header.dataset.menuReady = ""; // the button works from here on (tests wait for it)
 }
 
 // --- ONLINE badges of pages that are not a challenge (the board) -----------------------------
