@@ -1,7 +1,9 @@
 """Start `make run` as a user would, check it serves, stop it, and check nothing is left.
 
-Passes when /healthz answers 200 with a live worker, a WebSocket gets an answer, and after
-SIGTERM to `make` every process that `make run` started has exited.
+Passes when `make run` says it is serving without an ERROR line before that (its own
+readiness checks must not log any), /healthz then answers 200 with a live worker, the home
+page answers, a WebSocket gets an answer, and after SIGTERM to `make` every process that
+`make run` started has exited.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -64,20 +65,27 @@ def main() -> int:
     started = time.monotonic()
     try:
         deadline = time.monotonic() + 240
-        body = None
+        output = ""
         while time.monotonic() < deadline and make.poll() is None:
             seen |= descendants(make.pid)
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10) as r:
-                    body = json.load(r)
-                    break
-            except urllib.error.HTTPError as exc:
-                body = json.load(exc)
-            except OSError:
-                pass
+            output = (ROOT / "var" / "smoke-run.log").read_text(errors="replace")
+            if "descent: serving on" in output:
+                break
             time.sleep(0.5)
-        print(f"smoke: /healthz after {time.monotonic() - started:.1f} s: {body}")
-        if not body or body.get("status") != "ok":
+        print(f"smoke: serving after {time.monotonic() - started:.1f} s")
+        errors = [line for line in output.splitlines() if " ERROR " in f" {line} "]
+        if "descent: serving on" not in output or errors:
+            print(f"smoke: not serving, or ERROR lines before it: {errors}")
+            return 1
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10) as r:
+            body = json.load(r)
+        print(f"smoke: /healthz: {body}")
+        if body.get("status") != "ok":
+            return 1
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as r:
+            home = r.read().decode()
+        print(f"smoke: the home page answered {len(home)} bytes")
+        if "Start here" not in home:
             return 1
         seen |= descendants(make.pid)
 

@@ -46,21 +46,31 @@ def map_layout(states: list[NodeState]) -> dict[str, Any]:
             boxes.append({"state": state, "x": x, "y": y,
                           "title": _shorten(state.node.title, 28)})
     edges = []
+    cleared = {state.slug: state.state == "cleared" for state in states}
     for state in states:
         x2, y2 = where[state.slug]
         for slug in state.prerequisites:
             x1, y1 = where[slug]
             start = (x1 + NODE_WIDTH / 2, y1 + NODE_HEIGHT)
             end = (x2 + NODE_WIDTH / 2, y2)
-            middle = (start[1] + end[1]) / 2
-            edges.append({
-                "path": f"M{start[0]:.0f},{start[1]:.0f} C{start[0]:.0f},{middle:.0f} "
-                        f"{end[0]:.0f},{middle:.0f} {end[0]:.0f},{end[1] - 4:.0f}",
-                "to": state.slug, "source": slug,
-            })
+            edges.append({"path": _circuit_trace(start, end), "to": state.slug, "source": slug,
+                          "start": start, "end": end, "live": cleared.get(slug, False)})
     height = 2 * MARGIN + (max(rows, default=0) + 1) * (NODE_HEIGHT + GAP_Y) - GAP_Y
     return {"boxes": boxes, "edges": edges, "width": width, "height": height,
             "node_width": NODE_WIDTH, "node_height": NODE_HEIGHT}
+
+
+def _circuit_trace(start: tuple[float, float], end: tuple[float, float]) -> str:
+    """Draw a prerequisite as a circuit trace: down, across, down, with rounded corners."""
+    (x1, y1), (x2, y2) = start, end
+    middle = (y1 + y2) / 2
+    if abs(x2 - x1) < 1:
+        return f"M{x1:.0f},{y1:.0f} V{y2:.0f}"
+    radius = min(10.0, abs(x2 - x1) / 2, (y2 - y1) / 4)
+    step = radius if x2 > x1 else -radius
+    return (f"M{x1:.0f},{y1:.0f} V{middle - radius:.0f} Q{x1:.0f},{middle:.0f} "
+            f"{x1 + step:.0f},{middle:.0f} H{x2 - step:.0f} Q{x2:.0f},{middle:.0f} "
+            f"{x2:.0f},{middle + radius:.0f} V{y2:.0f}")
 
 
 def _shorten(text: str, limit: int) -> str:

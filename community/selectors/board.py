@@ -96,3 +96,11 @@ def votes_by_user(*, user: User | None, posts: Iterable[Post]) -> dict[int, int]
         return {}
     rows = Vote.objects.filter(user=user, post__in=[post.pk for post in posts])
     return dict(rows.values_list("post_id", "value"))
+
+
+def threads_newest(*, category_slug: str | None = None, limit: int = 5) -> list[Thread]:
+    """Return the newest threads (of one category, if given), newest first, pins ignored."""
+    threads = Thread.objects.select_related("author", "category").order_by("-created_at", "-pk")
+    if category_slug is not None:
+        threads = threads.filter(category__slug=category_slug)
+    return list(threads[:limit])

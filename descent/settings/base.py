@@ -98,6 +98,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
+            # `{% load ui %}`: the site's icons (descent/ui.py).
+            "libraries": {"ui": "descent.ui"},
         },
     },
 ]
@@ -140,15 +142,20 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "staticfiles"
 # Front-end packages come from the npm registry through package-lock.json (`make install`
-# runs `npm ci`); without npm the pages work, without charts.
-UPLOT_DIST = BASE_DIR / "node_modules" / "uplot" / "dist"
-STATICFILES_DIRS = [BASE_DIR / "static"]
-if UPLOT_DIST.is_dir():
-    STATICFILES_DIRS.append(("vendor/uplot", UPLOT_DIST))
-# KaTeX renders the lessons' formulas in the browser; without it they show as TeX source.
-KATEX_DIST = BASE_DIR / "node_modules" / "katex" / "dist"
-if KATEX_DIST.is_dir():
-    STATICFILES_DIRS.append(("vendor/katex", KATEX_DIST))
+# runs `npm ci`) and are served from node_modules under /static/vendor/; without npm the pages
+# work, without charts, typeset formulas, icons or the site's fonts.
+NODE_MODULES = BASE_DIR / "node_modules"
+FRONTEND_VENDOR = {
+    "vendor/uplot": NODE_MODULES / "uplot" / "dist",  # charts
+    "vendor/katex": NODE_MODULES / "katex" / "dist",  # the lessons' formulas
+    "vendor/fonts/ibm-plex-sans": NODE_MODULES / "@fontsource" / "ibm-plex-sans",
+    "vendor/fonts/ibm-plex-mono": NODE_MODULES / "@fontsource" / "ibm-plex-mono",
+}
+STATICFILES_DIRS = [BASE_DIR / "static"] + [
+    (prefix, path) for prefix, path in FRONTEND_VENDOR.items() if path.is_dir()
+]
+# The SVG icon set (lucide-static): templates inline these files (descent/ui.py `icon`).
+ICONS_DIR = NODE_MODULES / "lucide-static" / "icons"
 
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/board/"

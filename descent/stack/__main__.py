@@ -1,7 +1,8 @@
 """`python -m descent.stack run|test`: what `make run` and `make test` do after installing.
 
 run:  start Redis (embedded unless REDIS_URL), migrate, seed the demo world, start a Celery
-      worker, the Celery beat scheduler and the ASGI server; print the URL and the admin login;
+      worker, the Celery beat scheduler and the ASGI server; once the server listens and the
+      worker answers a ping, print the home page's URL and the admin login;
       on Ctrl-C (SIGINT or SIGTERM) stop every process it started.
 test: start Redis (embedded unless REDIS_URL), run pytest with the given arguments, stop Redis,
       and exit with pytest's exit code.
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -18,8 +20,10 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from celery import Celery
+
 from descent.stack.redis_server import EmbeddedRedis
-from descent.stack.servers import ASGI_SERVERS, asgi_server_command
+from descent.stack.servers import ASGI_SERVERS, asgi_server_command, wait_for_port
 from descent.stack.supervisor import Supervisor
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -41,20 +45,37 @@ def _manage(env: dict[str, str], *args: str) -> None:
     subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], env=env, check=True)
 
 
-def _wait_http(url: str, timeout: float, supervisor: Supervisor) -> bool:
-    """Wait until `url` answers at all; give up on a signal or a child that died."""
+def _wait_ready(url: str, port: int, worker: str, env: dict[str, str], timeout: float,
+                supervisor: Supervisor) -> str | None:
+    """Wait until the server listens and the worker answers; return why not, or None.
+
+    Only then is /healthz asked, once: polling it earlier would answer 503 ("no worker") and
+    print an ERROR line on the console for each poll while the worker boots.
+    """
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and not supervisor.stopping:
-        if supervisor.dead_child() is not None:
-            return False
-        try:
-            with urllib.request.urlopen(url, timeout=10):
-                return True
-        except urllib.error.HTTPError:
-            return True  # it answered, even if a check is still down
-        except OSError:
-            time.sleep(0.2)
-    return False
+
+    def alive() -> bool:
+        return supervisor.dead_child() is None and not supervisor.stopping
+
+    try:
+        wait_for_port(port, timeout=timeout, alive=alive)
+    except (RuntimeError, TimeoutError) as exc:
+        return str(exc)
+    # A bare Celery app, no Django: the stack only needs its broadcast ping.
+    pinger = Celery(broker=env["REDIS_URL"])
+    try:
+        while not pinger.control.ping(destination=[worker], timeout=0.5):
+            if not alive() or time.monotonic() > deadline:
+                return f"the Celery worker {worker} did not answer a ping within {timeout:.0f} s"
+    finally:
+        pinger.close()
+    try:
+        with urllib.request.urlopen(f"{url}/healthz", timeout=10):
+            return None
+    except urllib.error.HTTPError as exc:
+        return f"/healthz answered {exc.code}: {exc.read().decode(errors='replace')[:300]}"
+    except OSError as exc:
+        return f"/healthz: {exc}"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -75,10 +96,11 @@ def run(args: argparse.Namespace) -> int:
         _manage(env, "migrate", "--noinput", "-v", "0")
         _manage(env, "seed_demo")
         celery = str(BIN / "celery")
+        worker = f"worker{port}@{socket.gethostname()}"
         supervisor.start(
             "worker",
             [celery, "-A", "descent.celery", "worker", "--loglevel", "INFO", "--concurrency",
-             str(args.concurrency), "--hostname", f"worker{port}@%h"],
+             str(args.concurrency), "--hostname", worker],
         )
         var_dir = Path(env.get("DESCENT_VAR_DIR", ROOT / "var"))
         supervisor.start(
@@ -88,14 +110,16 @@ def run(args: argparse.Namespace) -> int:
         )
         supervisor.start("server", asgi_server_command(server, host=host, port=port))
         url = f"http://{host}:{port}"
-        if not _wait_http(f"{url}/healthz", 60, supervisor) and not supervisor.stopping:
+        problem = _wait_ready(url, port, worker, env, 60, supervisor)
+        if problem is not None and not supervisor.stopping:
             dead = supervisor.dead_child()
-            why = f"{dead.name} exited with {dead.process.returncode}" if dead else "no answer"
+            why = f"{dead.name} exited with {dead.process.returncode}" if dead else problem
             print(f"descent: {url} did not come up within 60 s ({why})", file=sys.stderr)
             return 1
         if not supervisor.stopping:
             _manage(env, "ensure_admin", "--url", url)
-            print(f"descent: serving on {url}  (Ctrl-C stops everything)", flush=True)
+            print(f"descent: serving on {url}/  (the home page; Ctrl-C stops everything)",
+                  flush=True)
         code = supervisor.wait()
     except subprocess.CalledProcessError as exc:
         print(f"descent: set-up step failed: {exc}", file=sys.stderr)

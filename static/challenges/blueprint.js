@@ -2,14 +2,11 @@
 // (a run met a threshold, a quiz cleared a node), re-fetch /api/blueprint/ and redraw each
 // node's state, score and what it still needs. Text only, never HTML, from the API.
 
-import { connectLive } from "./live.js";
+import { formatScore } from "../common/format.js";
+import { connectLive } from "../common/live.js";
 
-const STATE_LABEL = { cleared: "✓ cleared", open: "○ open", locked: "🔒 locked" };
-const STATES = Object.keys(STATE_LABEL);
-
-function formatScore(value, digits) {
-  return value == null ? "–" : Number(value).toFixed(digits);
-}
+// Each state's icon is a <symbol id="bp-STATE"> in the map's <defs> (lucide, via {% icon_symbol %}).
+const STATES = ["cleared", "open", "locked"];
 
 function setState(element, state) {
   STATES.forEach((s) => element.classList.remove(`state-${s}`));
@@ -27,10 +24,12 @@ function apply(root, nodes) {
       const was = [...box.classList].find((c) => c.startsWith("state-"));
       setState(box, node.state);
       if (was && was !== `state-${node.state}`) box.classList.add("just-changed");
-      box.querySelector('[data-field="state"]').textContent = STATE_LABEL[node.state];
+      box.querySelector('[data-field="state"]').textContent = node.state;
+      box.querySelector('[data-field="icon"]').setAttribute("href", `#bp-${node.state}`);
+      box.setAttribute("aria-label", `${node.title}: ${node.state}`);
       box.querySelector('[data-field="score"]').textContent =
         `${node.metric} ${formatScore(node.best_score, 3)} / ${sign} ${threshold}` +
-        (node.quiz_passed ? " · quiz ✓" : "");
+        (node.quiz_passed ? " · quiz passed" : "");
       const title = box.querySelector("title");
       if (title) title.textContent = `${node.title}: ${node.state} · ${node.needs.join(" · ")}`;
     }
@@ -48,6 +47,11 @@ function apply(root, nodes) {
         return item;
       }));
     }
+  }
+  // A trace out of a cleared node carries current.
+  const states = new Map(nodes.map((node) => [node.slug, node.state]));
+  for (const edge of root.querySelectorAll("[data-edge-from]")) {
+    edge.toggleAttribute("data-live", states.get(edge.dataset.edgeFrom) === "cleared");
   }
   const count = document.querySelector("[data-cleared-count]");
   if (count) count.textContent = String(cleared);

@@ -1,10 +1,10 @@
 // The challenge page, live over /ws/challenges/<slug>/: the leaderboard, the loss race, a
 // progress bar per run in flight, the viewer's own runs and the ONLINE badge update in place.
 
-import { formatLoss } from "./charts.js";
+import { createRaceChart } from "../common/charts.js";
+import { formatLoss, formatScore } from "../common/format.js";
+import { connectLive } from "../common/live.js";
 import { createLeaderboard } from "./leaderboard.js";
-import { connectLive } from "./live.js";
-import { createRaceChart } from "./race.js";
 
 const RACE_SERIES = 8; // any run joins the race while it has fewer lines than this
 const FINISHED_SHOWN_MS = 6000; // a finished run's bar stays this long, showing its status
@@ -12,10 +12,7 @@ const FINISHED_SHOWN_MS = 6000; // a finished run's bar stays this long, showing
 const root = document.getElementById("live-challenge");
 const viewer = root.dataset.viewer || null;
 const runUrl = (id) => root.dataset.runUrl.replace(/0\/$/, `${id}/`);
-const board = createLeaderboard(document.getElementById("leaderboard"), {
-  closed: root.dataset.closed === "1",
-  runUrl,
-});
+const board = createLeaderboard(document.getElementById("leaderboard"), { runUrl });
 const chartBox = document.getElementById("race-chart");
 const chart = createRaceChart(chartBox);
 if (chart === null) document.querySelector("[data-chart-fallback]").hidden = false;
@@ -116,7 +113,7 @@ function setMyRun(run, { status, epoch, epochs, score }) {
   if (status && field("status")) field("status").replaceChildren(badge(status));
   if (epoch !== undefined && field("epochs")) field("epochs").textContent = `${epoch} / ${epochs}`;
   if (score !== undefined && field("val_score")) {
-    field("val_score").textContent = typeof score === "number" ? score.toFixed(4) : "–";
+    field("val_score").textContent = formatScore(score);
   }
 }
 

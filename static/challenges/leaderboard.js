@@ -1,18 +1,16 @@
 // The challenge page's leaderboard table, redrawn in place from live entries.
 //
+// The row markup has one source, templates/challenges/_leaderboard_row.html: the server
+// renders each row with it and once more inside <template id="leaderboard-row">, which this
+// module clones and fills in (its [data-field] cells) for every live entry.
+//
 // Entries are one per builder, so a row is keyed by its builder: between two boards a
 // builder's rank change shows as ▲n / ▼n, a builder not on the previous board as "new", and
 // a changed row flashes briefly. Every text goes in through textContent.
 
-const MARK_MS = 60_000; // how long a ▲/▼/new mark stays after the change
+import { formatScore, formatUtc } from "../common/format.js";
 
-function cell(row, text, className) {
-  const td = row.insertCell();
-  if (text instanceof Node) td.append(text);
-  else td.textContent = text;
-  if (className) td.className = className;
-  return td;
-}
+const MARK_MS = 60_000; // how long a ▲/▼/new mark stays after the change
 
 function span(text, className, title) {
   const element = document.createElement("span");
@@ -22,17 +20,7 @@ function span(text, className, title) {
   return element;
 }
 
-function formatScore(score) {
-  return typeof score === "number" && Number.isFinite(score) ? score.toFixed(4) : "–";
-}
-
-// As the server renders it: "Y-m-d H:i" in UTC.
-function formatTime(iso) {
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) return "";
-  return date.toISOString().slice(0, 16).replace("T", " ");
-}
-
+// As the server renders it (the _leaderboard_row.html partial).
 function shakeUp(move) {
   if (move === null || move === undefined) return span("–", "muted");
   if (move > 0) return span(`▲ ${move}`, "good shake-up", "places up from the validation ranking");
@@ -60,41 +48,43 @@ export function rankMoves(previous, entries) {
 }
 
 /**
- * Take over the leaderboard in `section` (its table, tbody and [data-empty] paragraph).
- * `runUrl(id)` makes a run page's URL; `closed` adds the val rank and shake-up columns.
+ * Take over the leaderboard in `section` (its table, tbody, [data-empty] paragraph and the
+ * row <template>). `runUrl(id)` makes a run page's URL.
  */
-export function createLeaderboard(section, { closed, runUrl }) {
+export function createLeaderboard(section, { runUrl }) {
   const table = section.querySelector("table.leaderboard");
   const body = table.tBodies[0];
   const empty = section.querySelector("[data-empty]");
+  const template = section.querySelector("template#leaderboard-row");
   let previous = null; // the entries shown, null until the first snapshot
   const marks = new Map(); // builder → {kind, text, until}
 
   function row(entry, flash) {
-    const tr = document.createElement("tr");
+    const tr = template.content.firstElementChild.cloneNode(true);
+    const field = (name) => tr.querySelector(`[data-field="${name}"]`);
+    const set = (name, text) => {
+      const element = field(name);
+      if (element) element.textContent = text;
+    };
     tr.dataset.user = entry.user;
     tr.dataset.run = String(entry.run);
     tr.dataset.rank = String(entry.rank);
-    const rank = cell(tr, span(String(entry.rank), "rank-value"), "rank");
+    set("rank", String(entry.rank));
     const mark = marks.get(entry.user);
     if (mark && mark.text && mark.until > Date.now()) {
-      rank.append(" ", span(mark.text, `rank-move ${mark.kind}`));
+      field("rank").after(" ", span(mark.text, `rank-move ${mark.kind}`));
     }
     if (flash) tr.classList.add("flash");
-    if (closed) {
-      cell(tr, entry.val_rank == null ? "–" : String(entry.val_rank));
-      cell(tr, shakeUp(entry.rank_change));
-    }
-    cell(tr, entry.user, "builder");
-    const link = document.createElement("a");
-    link.href = runUrl(entry.run);
-    link.textContent = formatScore(entry.score);
-    cell(tr, link, "score");
-    cell(tr, String(entry.parameter_count ?? ""));
-    const time = document.createElement("time");
+    set("val_rank", entry.val_rank == null ? "–" : String(entry.val_rank));
+    if (field("shake_up")) field("shake_up").replaceChildren(shakeUp(entry.rank_change));
+    set("user", entry.user);
+    const score = field("score");
+    score.href = runUrl(entry.run);
+    score.textContent = formatScore(entry.score);
+    set("parameter_count", String(entry.parameter_count ?? ""));
+    const time = field("submitted_at");
     time.dateTime = entry.submitted_at;
-    time.textContent = formatTime(entry.submitted_at);
-    cell(tr, time);
+    time.textContent = formatUtc(entry.submitted_at);
     return tr;
   }
 

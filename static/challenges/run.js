@@ -4,8 +4,9 @@
 // in place. Only if the socket fails FALLBACK_AFTER times in a row without a message does the
 // page poll GET /api/runs/<id>/ instead, until the socket comes back.
 
-import { createLossChart, formatLoss } from "./charts.js";
-import { connectLive } from "./live.js";
+import { createLossChart } from "../common/charts.js";
+import { formatLoss, formatScore, formatUtc } from "../common/format.js";
+import { connectLive } from "../common/live.js";
 
 const POLL_MS = 2000;
 const FALLBACK_AFTER = 4;
@@ -15,7 +16,8 @@ const root = document.getElementById("run");
 let history = JSON.parse(document.getElementById("run-history").textContent);
 const chartBox = document.getElementById("loss-chart");
 const logToggle = root.querySelector("[data-log-scale]");
-const chart = createLossChart(chartBox, history, { logScale: logToggle.checked });
+const chart = createLossChart(chartBox, history, { logScale: logToggle.checked,
+                                                   status: root.dataset.status });
 const liveState = root.querySelector("[data-live-state]");
 
 if (chart === null) {
@@ -34,10 +36,6 @@ function setField(name, text) {
   if (element) element.textContent = text;
 }
 
-function formatScore(value) {
-  return typeof value === "number" && Number.isFinite(value) ? value.toFixed(4) : "–";
-}
-
 function setTime(name, iso) {
   const element = field(name);
   if (!element) return;
@@ -48,7 +46,7 @@ function setTime(name, iso) {
   }
   const time = document.createElement("time");
   time.dateTime = iso;
-  time.textContent = `${date.toISOString().slice(0, 19).replace("T", " ")} UTC`;
+  time.textContent = `${formatUtc(date, { seconds: true })} UTC`;
   element.replaceChildren(time);
 }
 
@@ -89,7 +87,7 @@ function showLosses({ train_loss: train, val_loss: val }) {
 }
 
 function redraw() {
-  if (chart !== null) chart.update(history);
+  if (chart !== null) chart.update(history, root.dataset.status);
 }
 
 /** Show a whole run, as `run.snapshot` or the HTTP API describes it. */
@@ -175,6 +173,7 @@ function onMessage(message) {
     showLosses(message);
   } else if (message.type === "run.status") {
     showStatus(message.status);
+    redraw(); // a run that diverged gets its blow-up marked at once
     setField("epochs_done", String(message.epochs_done));
     setField("val_score", formatScore(message.val_score));
     showError(message.status, message.error);

@@ -1,20 +1,24 @@
 // The header bell: unread count and a dropdown, kept live over /ws/notifications/.
-// Reconnects with exponential backoff (1 s doubling to 30 s, with jitter) after a drop;
-// close code 4401 means "not logged in", so it stops trying.
+//
+// The socket is the page's shared one (static/common/live.js): the blueprint map listens to
+// the same stream, and the page opens it once. The shared client reconnects with backoff and
+// jitter; close code 4401 ("not logged in") is final.
 
-const CLOSE_UNAUTHENTICATED = 4401;
-const MAX_BACKOFF_MS = 30000;
+import { connectLive } from "../common/live.js";
+
+const LIST_SIZE = 8;
 
 function setup(bell) {
   const count = bell.querySelector("[data-bell-count]");
   const list = bell.querySelector("[data-bell-list]");
   const menu = bell.querySelector("[data-bell-menu]");
   const toggle = bell.querySelector("[data-bell-toggle]");
-  let backoff = 1000;
+  const label = toggle.querySelector("[data-bell-label]");
 
   function showUnread(unread) {
     count.textContent = String(unread);
     count.hidden = unread === 0;
+    if (label) label.textContent = unread ? `Notifications, ${unread} unread` : "Notifications";
   }
 
   function addItem(notification) {
@@ -28,7 +32,7 @@ function setup(bell) {
     link.textContent = notification.text; // text, never HTML
     item.append(link);
     list.prepend(item);
-    while (list.children.length > 8) list.lastElementChild.remove();
+    while (list.children.length > LIST_SIZE) list.lastElementChild.remove();
   }
 
   async function markRead(ids) {
@@ -46,9 +50,20 @@ function setup(bell) {
     }
   }
 
-  toggle.addEventListener("click", () => {
-    menu.hidden = !menu.hidden;
-    toggle.setAttribute("aria-expanded", String(!menu.hidden));
+  function setOpen(open) {
+    menu.hidden = !open;
+    toggle.setAttribute("aria-expanded", String(open));
+  }
+
+  toggle.addEventListener("click", () => setOpen(menu.hidden));
+  document.addEventListener("click", (event) => {
+    if (!menu.hidden && !bell.contains(event.target)) setOpen(false);
+  });
+  bell.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && !menu.hidden) {
+      setOpen(false);
+      toggle.focus();
+    }
   });
   bell.querySelector("[data-bell-read-all]").addEventListener("click", () => markRead(null));
   list.addEventListener("click", (event) => {
@@ -56,29 +71,19 @@ function setup(bell) {
     if (item) markRead([Number(item.dataset.id)]);
   });
 
-  function connect() {
-    const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-    const socket = new WebSocket(`${scheme}//${location.host}${bell.dataset.socket}`);
-    socket.addEventListener("open", () => { backoff = 1000; });
-    socket.addEventListener("message", (event) => {
-      const message = JSON.parse(event.data);
-      if (message.type === "notifications.snapshot") {
-        showUnread(message.unread);
-      } else if (message.type === "notification") {
+  connectLive(bell.dataset.socket, {
+    onSnapshot(message) {
+      showUnread(message.unread);
+    },
+    onMessage(message) {
+      if (message.type === "notification") {
         addItem(message.notification);
         showUnread(message.unread);
       } else if (message.type === "notifications.read") {
         showUnread(message.unread);
       }
-    });
-    socket.addEventListener("close", (event) => {
-      if (event.code === CLOSE_UNAUTHENTICATED) return;
-      const delay = backoff / 2 + Math.random() * backoff / 2;
-      backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
-      setTimeout(connect, delay);
-    });
-  }
-  connect();
+    },
+  });
 }
 
 document.querySelectorAll("[data-bell]").forEach(setup);

@@ -195,7 +195,7 @@ def test_a_watcher_drops_stale_updates_resyncs_after_a_gap_and_waits_out_a_dead_
 
         # The client's own rules, in the browser that runs them.
         rules = page.evaluate("""async () => {
-            const live = await import("/static/challenges/live.js");
+            const live = await import("/static/common/live.js");
             return {
               next: live.seqAction(5, 6), same: live.seqAction(5, 5), old: live.seqAction(5, 2),
               gap: live.seqAction(5, 8), first: [0, 1].map((r) => live.backoffDelay(0, () => r)),

@@ -1,0 +1,45 @@
+// What every page does: the header's menu at phone width, ONLINE badges ([data-presence]),
+// relative times (time[data-relative]) and run-card sparklines. Loaded by base.html.
+
+import { keepTimesFresh } from "./format.js";
+import { connectLive } from "./live.js";
+
+// --- the header menu: a disclosure button below 860 px (CSS shows it) ------------------------
+const header = document.querySelector(".site-header");
+const toggle = header && header.querySelector("[data-menu-toggle]");
+if (toggle) {
+  const setOpen = (open) => {
+    toggle.setAttribute("aria-expanded", String(open));
+    if (open) header.dataset.menuOpen = "";
+    else delete header.dataset.menuOpen;
+  };
+  toggle.addEventListener("click", () => setOpen(toggle.getAttribute("aria-expanded") !== "true"));
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && header.hasAttribute("data-menu-open")) {
+      setOpen(false);
+      toggle.focus();
+    }
+  });
+  header.dataset.menuReady = ""; // the button works from here on (tests wait for it)
+}
+
+// --- ONLINE badges of pages that are not a challenge (the board) -----------------------------
+for (const badge of document.querySelectorAll("[data-presence]")) {
+  connectLive(badge.dataset.presence, {
+    onMessage(message) {
+      if (message.type !== "presence.update") return;
+      badge.textContent = `ONLINE ${message.online}`;
+      badge.dataset.online = String(message.online);
+      badge.hidden = false;
+    },
+    onState(state) {
+      badge.classList.toggle("stale", state !== "open");
+    },
+  });
+}
+
+// --- times and sparklines --------------------------------------------------------------------
+keepTimesFresh();
+if (document.querySelector(".sparkline[data-points]")) {
+  import("./charts.js").then((charts) => charts.drawSparklines());
+}
