@@ -3,9 +3,10 @@
 In a worker-like process (Django set up, no event loop of its own) this sends M typical
 `run.progress` messages to a challenge group in two ways:
 
-- `descent.live.publisher().send(...)`: the caller's cost per message (it only queues), then
-  the drain time: `send_and_wait` of one final message, which returns once Redis has it and
-  everything queued before it; end-to-end cost = (last send_and_wait returned − first send) / M.
+- `descent.live.publisher.publisher().send(...)`: the caller's cost per message (it only
+  queues), then the drain time: `send_and_wait` of one final message, which returns once Redis
+  has it and everything queued before it; end-to-end cost = (last send_and_wait returned −
+  first send) / M.
 - `async_to_sync(get_channel_layer().group_send)(...)` per message: what a worker would do
   without the publisher (a new event loop, and with it a new Redis connection, per call).
 
@@ -81,7 +82,7 @@ def measure_layer(messages: int, naive: int, members: int) -> dict[str, float]:
     from asgiref.sync import async_to_sync
     from channels.layers import get_channel_layer
 
-    from descent.live import publisher
+    from descent.live.publisher import publisher
 
     group = f"challenge.bench-publish-{members}-{os.getpid()}"
     stop = threading.Event()

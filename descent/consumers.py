@@ -6,7 +6,7 @@ from typing import Any
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from descent.live_consumer import LiveConsumer
+from descent.live.consumer import LiveConsumer
 
 SYSTEM_GROUP = "system.broadcast"
 
