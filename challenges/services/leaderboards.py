@@ -18,9 +18,13 @@ from descent.redis import get_redis
 
 
 def leaderboard_announce(*, challenge: Challenge) -> None:
-    """After commit: send the challenge's watchers its leaderboard, then notify who fell."""
+    """After commit: send the challenge's watchers its leaderboard, then notify who fell.
+
+    Neither can fail the work that changed the board (a worker's finished run still goes on
+    to its blueprint step): a failure is logged.
+    """
     publish_leaderboard(challenge)
-    transaction.on_commit(lambda: notify_rank_beaten(challenge=challenge))
+    transaction.on_commit(lambda: notify_rank_beaten(challenge=challenge), robust=True)
 
 
 def leaderboard_recompute(*, challenge: Challenge) -> list[LeaderboardEntry]:
