@@ -10,7 +10,10 @@ from typing import Any, TypeVar
 
 from channels.layers import get_channel_layer
 
+from descent.live.publisher import publisher
+
 T = TypeVar("T")
+MARKER = {"type": "test.marker"}
 
 
 class GroupWatcher:
@@ -31,19 +34,21 @@ class GroupWatcher:
     def _run(self, coroutine: Coroutine[Any, Any, T]) -> T:
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(30)
 
-    def received(self, quiet: float = 1.0) -> list[dict[str, Any]]:
-        """Return every message that arrives until none has for `quiet` seconds."""
+    def received(self, timeout: float = 30.0) -> list[dict[str, Any]]:
+        """Return every message this process has published to the group so far, in order.
+
+        The process's publisher sends in order, so once a marker sent now arrives, everything
+        published before it has arrived or never will: no waiting for a quiet spell.
+        """
+        publisher().send(self.group, MARKER)
 
         async def drain() -> list[dict[str, Any]]:
             messages = []
-            while True:
-                try:
-                    messages.append(await asyncio.wait_for(self.layer.receive(self.channel),
-                                                           quiet))
-                except TimeoutError:
-                    return messages
+            while (message := await self.layer.receive(self.channel)) != MARKER:
+                messages.append(message)
+            return messages
 
-        return self._run(drain())
+        return self._run(asyncio.wait_for(drain(), timeout))
 
     def close(self) -> None:
         """Leave the group and stop the loop."""
