@@ -44,8 +44,9 @@ bench: $(STAMP)
 bench-engine: $(STAMP)
 	$(PY) bench/engine.py
 
+# A smaller round: make bench-live BENCH_LIVE_ARGS="--clients 1,100 --layer redis"
 bench-live: $(STAMP)
-	$(PY) -m bench.live
+	$(PY) -m bench.live $(BENCH_LIVE_ARGS)
 
 clean:
 	rm -rf $(VENV) var

@@ -269,8 +269,8 @@ async def measure_round(stack: Stack, layer: str, clients: int, args: argparse.N
     from asgiref.sync import sync_to_async
 
     from challenges.models import Challenge
+    from challenges.selectors.live import leaderboard_seq
     from challenges.services.challenges import challenge_save
-    from challenges.services.live import leaderboard_seq
     from challenges.services.submissions import run_submit
     from descent.redis import get_redis
 

@@ -3,9 +3,11 @@
 In a worker-like process (Django set up, no event loop of its own) this sends M typical
 `run.progress` messages to a challenge group in two ways:
 
-- `descent.live.publisher().send(...)`: the caller's cost per message (it only queues), then
-  the drain time: `send_and_wait` of one final message, which returns once Redis has it and
-  everything queued before it; end-to-end cost = (last send_and_wait returned − first send) / M.
+- `descent.live.publisher.publisher().send(...)`: the caller's cost per message (it only
+  queues), then the drain time: `send_and_wait` of one final message, which returns once Redis
+  has it and everything queued before it; end-to-end cost = (last send_and_wait returned −
+  first send) / M. Then M more through `publish_on_commit`, what the services call (no
+  transaction open, so it sends at once): the caller's cost per message ("on-commit ms").
 - `async_to_sync(get_channel_layer().group_send)(...)` per message: what a worker would do
   without the publisher (a new event loop, and with it a new Redis connection, per call).
 
@@ -77,11 +79,11 @@ def _add_fake_members(group: str, members: int) -> None:
 
 
 def measure_layer(messages: int, naive: int, members: int) -> dict[str, float]:
-    """Time publisher().send and the naive group_send for this process's layer."""
+    """Time publisher().send, publish_on_commit and the naive group_send for this layer."""
     from asgiref.sync import async_to_sync
     from channels.layers import get_channel_layer
 
-    from descent.live import publisher
+    from descent.live.publisher import publish_on_commit, publisher
 
     group = f"challenge.bench-publish-{members}-{os.getpid()}"
     stop = threading.Event()
@@ -98,6 +100,13 @@ def measure_layer(messages: int, naive: int, members: int) -> dict[str, float]:
     queued = time.perf_counter()
     live.send_and_wait(group, progress_message(1, messages + 1), timeout=600)
     drained = time.perf_counter()
+    # What a service pays: the same send behind the on-commit helper (no transaction open,
+    # as after the recorder's flush commits).
+    on_commit_started = time.perf_counter()
+    for epoch in range(1, messages + 1):
+        publish_on_commit(group, progress_message(3, epoch))
+    on_commit_queued = time.perf_counter()
+    live.send_and_wait(group, progress_message(3, messages + 1), timeout=600)
 
     layer = get_channel_layer()
     naive_started = time.perf_counter()
@@ -107,6 +116,7 @@ def measure_layer(messages: int, naive: int, members: int) -> dict[str, float]:
     stop.set()
     return {
         "send_ms": (queued - started) * 1000 / messages,
+        "on_commit_ms": (on_commit_queued - on_commit_started) * 1000 / messages,
         "drain_ms": (drained - started) * 1000 / (messages + 1),
         "naive_ms": (naive_done - naive_started) * 1000 / max(1, naive),
     }
@@ -130,7 +140,7 @@ def _in_process(args: argparse.Namespace) -> int:
     for members in sizes:
         figures = measure_layer(args.messages, args.naive, members)
         print(f"{layer:<7}{backend:<26}{members:>8}{figures['send_ms']:>12.4f}"
-              f"{figures['drain_ms']:>12.4f}{figures['naive_ms']:>12.3f}"
+              f"{figures['on_commit_ms']:>14.4f}{figures['drain_ms']:>12.4f}{figures['naive_ms']:>12.3f}"
               f"{figures['naive_ms'] / figures['drain_ms']:>12.1f}x", flush=True)
     return 0
 
@@ -156,7 +166,8 @@ def main(argv: list[str]) -> int:
         redis = EmbeddedRedis(ROOT / "var" / "bench" / "publish-redis")
         env["REDIS_URL"] = redis.start()
     print(f"{args.messages} run.progress messages per measurement; naive loop: {args.naive}")
-    print(f"{'layer':<7}{'backend':<26}{'members':>8}{'send ms':>12}{'drain ms':>12}"
+    print(f"{'layer':<7}{'backend':<26}{'members':>8}{'send ms':>12}{'on-commit ms':>14}"
+          f"{'drain ms':>12}"
           f"{'naive ms':>12}{'naive/drain':>13}")
     code = 0
     try:

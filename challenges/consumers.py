@@ -1,6 +1,6 @@
 """Live WebSockets: a challenge's leaderboard race, and one run's stream (CONTRACT §4).
 
-Group events reach the sockets through the process's `GroupHub` (descent/fanout.py), encoded
+Group events reach the sockets through the process's `GroupHub` (descent/live/hub.py), encoded
 once for all local watchers; every database read goes through `database_sync_to_async`, so
 the event loop never blocks.
 """
@@ -16,7 +16,7 @@ from challenges.models import Challenge
 from challenges.selectors.live import challenge_snapshot
 from challenges.selectors.visibility import challenges_visible_to, runs_visible_to
 from challenges.services.live import challenge_group, run_group
-from descent.live_consumer import LiveConsumer
+from descent.live.consumer import LiveConsumer
 
 
 @database_sync_to_async

@@ -6,7 +6,7 @@ from typing import Any
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from descent.live_consumer import LiveConsumer
+from descent.live.consumer import LiveConsumer
 
 SYSTEM_GROUP = "system.broadcast"
 
@@ -38,7 +38,7 @@ class PingConsumer(AsyncJsonWebsocketConsumer):
 class PresenceConsumer(LiveConsumer):
     """`/ws/presence/board/`: how many builders are on the board now."""
 
-    ROOMS = frozenset({"board"})
+    ROOMS = frozenset({"board", "home"})
 
     async def connect(self) -> None:
         room = self.scope["url_route"]["kwargs"]["room"]

@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-import threading
-
 import redis
 from django.conf import settings
 
-_lock = threading.Lock()
-_clients: dict[str, redis.Redis] = {}
+from descent.live.process_local import per_process
 
 
+@per_process
 def get_redis() -> redis.Redis:
     """Return this process's Redis client (thread-safe: redis-py pools its connections)."""
-    url = settings.REDIS_URL
-    client = _clients.get(url)
-    if client is None:
-        with _lock:
-            client = _clients.get(url) or redis.Redis.from_url(url, socket_timeout=5)
-            _clients[url] = client
-    return client
+    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=5)

@@ -25,7 +25,7 @@ MOVES_SHOWN = 5
 MOVE_BOARDS = 5  # leaderboards ranked at most, to find the moves
 DEBRIEFS_SHOWN = 5
 DEBRIEF_CATEGORY = "debriefs"
-# descent/presence.py keeps one sorted set per room (the board, each challenge page), each
+# descent/live/presence.py keeps one sorted set per room (the board, each challenge page), each
 # member "u<id>|<channel>" or "anon|<channel>" scored by its expiry time.
 PRESENCE_KEYS = "descent:presence:*"
 

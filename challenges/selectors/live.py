@@ -1,4 +1,8 @@
-"""What a watcher gets on connect: the leaderboard with its seq, runs in flight, curves."""
+"""What a watcher gets on connect: the leaderboard with its seq, runs in flight, curves.
+
+`seq` numbers a challenge's leaderboard messages: one Redis counter per challenge, bumped
+only by `challenges/services/live.py:publish_leaderboard`, read here.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,21 @@ from typing import Any
 from challenges.models import Challenge, Run, RunStatus
 from challenges.selectors.history import run_histories
 from challenges.selectors.leaderboards import leaderboard_get
-from challenges.services.live import leaderboard_seq
+from descent.redis import get_redis
 
 RACE_TOP = 5
 RACE_OWN = 5
 CURVE_POINTS = 200
+
+
+def seq_key(slug: str) -> str:
+    """Name the Redis counter of the challenge's leaderboard messages."""
+    return f"descent:leaderboard:{slug}:seq"
+
+
+def leaderboard_seq(slug: str) -> int:
+    """Return the seq of the latest leaderboard message of the challenge."""
+    return int(get_redis().get(seq_key(slug)) or 0)
 
 
 def _curves(runs: list[Run]) -> dict[int, list[dict[str, Any]]]:

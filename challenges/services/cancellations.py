@@ -8,9 +8,7 @@ process listens is still seen: the run's database flag is read whenever a flush 
 
 from __future__ import annotations
 
-import os
-import threading
-
+from descent.live.process_local import per_process
 from descent.redis import get_redis
 
 CHANNEL = "descent:run-cancel"
@@ -32,20 +30,10 @@ class CancelWatch:
         return run_id in self.cancelled
 
 
-_watch: CancelWatch | None = None
-_watch_pid: int | None = None
-_lock = threading.Lock()
-
-
+@per_process
 def cancel_watch() -> CancelWatch:
     """Return this process's watch, started on first use (and anew in a forked child)."""
-    global _watch, _watch_pid
-    if _watch is None or _watch_pid != os.getpid():
-        with _lock:
-            if _watch is None or _watch_pid != os.getpid():
-                _watch = CancelWatch()
-                _watch_pid = os.getpid()
-    return _watch
+    return CancelWatch()
 
 
 def cancel_announce(run_id: int) -> None:

@@ -21,12 +21,8 @@ from django.utils import timezone
 
 from challenges.models import Challenge, Run, RunHistoryChunk, RunStatus
 from challenges.services.cancellations import CancelWatch, cancel_announce, cancel_watch
-from challenges.services.live import (
-    publish_leaderboard,
-    publish_run_epochs,
-    publish_run_progress,
-    publish_run_status,
-)
+from challenges.services.leaderboards import leaderboard_announce
+from challenges.services.live import publish_run_epochs, publish_run_progress, publish_run_status
 from challenges.services.queue import run_enqueue
 from community.services.notifications import notification_create
 from descent.engine.spec import spec_hash
@@ -239,6 +235,8 @@ def run_finish(*, recorder: RunRecorder, outcome: RunOutcome) -> Run | None:
     run = Run.objects.select_related("challenge", "owner").get(pk=recorder.run_id)
     notify_run_finished(run)
     publish_run_status(run)
+    if run.status == RunStatus.SUCCEEDED and run.ranked:
+        leaderboard_announce(challenge=run.challenge)
     return run
 
 
@@ -295,7 +293,7 @@ def run_disqualify(*, run: Run, reason: str) -> Run:
         raise ValueError("a disqualification needs a reason the builder can read")
     run.disqualified_reason = reason.strip()
     run.save(update_fields=["disqualified_reason"])
-    transaction.on_commit(lambda: publish_leaderboard(run.challenge))
+    leaderboard_announce(challenge=run.challenge)  # on commit
     return run
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from django.db import transaction
@@ -10,9 +9,7 @@ from django.utils import timezone
 
 from community.models import Notification, User
 from community.selectors.notifications import notification_unread_count
-from descent.live import publisher
-
-logger = logging.getLogger(__name__)
+from descent.live.publisher import publish_on_commit
 
 
 def notification_group(user_id: int) -> str:
@@ -32,14 +29,11 @@ def notification_payload(notification: Notification) -> dict[str, Any]:
     }
 
 
-def _publish(user_id: int, event: dict[str, Any]) -> None:
-    """Send an event to a user's sockets; a Redis hiccup must not fail the request."""
-    try:
-        event["unread"] = notification_unread_count(user_id=user_id)
-        # The process's publisher thread: no new event loop and Redis connection per message.
-        publisher().send(notification_group(user_id), event)
-    except Exception:  # the row is committed; the bell catches up on the next page load
-        logger.exception("could not publish %s to user %s", event.get("type"), user_id)
+def _publish_on_commit(user_id: int, event: dict[str, Any]) -> None:
+    """After commit, send an event to a user's sockets with their unread count then."""
+    publish_on_commit(notification_group(user_id), lambda: {
+        **event, "unread": notification_unread_count(user_id=user_id),
+    })
 
 
 @transaction.atomic
@@ -53,10 +47,8 @@ def notification_create(*, recipient: User, kind: str, text: str, url: str = "")
     notification = Notification.objects.create(
         recipient=recipient, kind=kind[:40], text=text[:300], url=url[:500]
     )
-    payload = notification_payload(notification)
-    transaction.on_commit(
-        lambda: _publish(recipient.pk, {"type": "notification.created", "notification": payload})
-    )
+    _publish_on_commit(recipient.pk, {"type": "notification.created",
+                                      "notification": notification_payload(notification)})
     return notification
 
 
@@ -69,5 +61,5 @@ def notifications_mark_read(*, user: User, ids: list[int] | None = None) -> int:
     count = unread.update(read_at=timezone.now())
     if count:
         # Other open tabs lower their badge too.
-        transaction.on_commit(lambda: _publish(user.pk, {"type": "notification.read", "ids": ids}))
+        _publish_on_commit(user.pk, {"type": "notification.read", "ids": ids})
     return count

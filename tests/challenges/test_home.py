@@ -18,7 +18,7 @@ from challenges.selectors.home import (
 )
 from community.models import Category
 from community.services.threads import thread_create
-from descent.presence import member_for, presence_leave, presence_touch
+from descent.live.presence import member_for, presence_leave, presence_touch
 from descent.redis import get_redis
 from tests.support.factories import make_challenge, make_run, make_user
 

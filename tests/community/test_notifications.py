@@ -10,11 +10,15 @@ from django.test import Client
 from websockets.sync.client import connect
 
 from community.models import Category, Notification
-from community.services import notifications as notification_services
-from community.services.notifications import notification_create
+from community.services.notifications import (
+    notification_create,
+    notification_group,
+    notification_payload,
+)
 from community.services.posts import post_create
 from community.services.threads import thread_create
 from tests.community.conftest import api_client, make_user
+from tests.support.live import watch_group
 
 
 @pytest.mark.django_db
@@ -32,15 +36,17 @@ def test_a_reply_to_your_thread_notifies_you_but_your_own_reply_does_not(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_nothing_is_published_for_a_rolled_back_notification(author, monkeypatch):
-    published = []
-    monkeypatch.setattr(notification_services, "_publish", lambda *args: published.append(args))
-    with pytest.raises(RuntimeError), transaction.atomic():
-        notification_create(recipient=author, kind="run.finished", text="done", url="/runs/1/")
-        raise RuntimeError("roll back")
-    assert published == [] and not Notification.objects.exists()
-    notification_create(recipient=author, kind="run.finished", text="done", url="/runs/1/")
-    assert len(published) == 1
+def test_nothing_is_published_for_a_rolled_back_notification(author):
+    with watch_group(notification_group(author.pk)) as bell:
+        with pytest.raises(RuntimeError), transaction.atomic():
+            notification_create(recipient=author, kind="run.finished", text="done",
+                                url="/runs/1/")
+            raise RuntimeError("roll back")
+        assert not Notification.objects.exists()
+        notification = notification_create(recipient=author, kind="run.finished", text="done",
+                                           url="/runs/1/")
+        assert bell.received() == [{"type": "notification.created", "unread": 1,
+                                    "notification": notification_payload(notification)}]
 
 
 @pytest.mark.django_db

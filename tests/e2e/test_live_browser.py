@@ -16,8 +16,9 @@ from django.test import Client
 from playwright.sync_api import BrowserContext, Page, expect, sync_playwright
 
 from challenges.models import Run
-from challenges.services.live import challenge_group, publish_leaderboard, seq_key
-from descent.live import publisher
+from challenges.selectors.live import seq_key
+from challenges.services.live import challenge_group, publish_leaderboard
+from descent.live.publisher import publisher
 from descent.redis import get_redis
 from tests.support import stack
 from tests.support.factories import blobs_spec, make_challenge, make_run, make_user

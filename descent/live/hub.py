@@ -18,6 +18,8 @@ from collections.abc import Callable
 from channels.layers import get_channel_layer
 from django.core.serializers.json import DjangoJSONEncoder
 
+from descent.live.process_local import per_event_loop
+
 log = logging.getLogger(__name__)
 
 Deliver = Callable[[str], None]
@@ -78,13 +80,7 @@ class GroupHub:
                 deliver(text)
 
 
-_hubs: dict[int, GroupHub] = {}
-
-
+@per_event_loop
 def hub() -> GroupHub:
-    """Return the hub of the running event loop (one per ASGI process)."""
-    loop_id = id(asyncio.get_running_loop())
-    if loop_id not in _hubs:
-        _hubs[loop_id] = GroupHub()
-    return _hubs[loop_id]
-
+    """Return the hub of the running event loop (an ASGI process runs one)."""
+    return GroupHub()

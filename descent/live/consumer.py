@@ -3,7 +3,7 @@
 Clients need to send only `{"type": "ping"}` (and `{"type": "resync"}`): anything larger
 than MAX_INBOUND_BYTES closes the socket (1009), more than RATE_PER_SECOND messages a second
 (bursts to RATE_BURST) closes it (1008). Group messages arrive through the process's
-`GroupHub` (descent/fanout.py), already encoded, into this connection's outbox; a writer task
+`GroupHub` (descent/live/hub.py), already encoded, into this connection's outbox; a writer task
 drains it, so a slow or dead client fills only its own outbox (OUTBOX_SIZE; past it messages
 are dropped, and the seq gap makes the client resync) and never delays the others.
 """
@@ -21,8 +21,9 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 
-from descent.fanout import hub
-from descent.presence import member_for, presence_count, presence_leave, presence_touch
+from descent.live.hub import hub
+from descent.live.presence import member_for, presence_count, presence_leave, presence_touch
+from descent.live.process_local import per_event_loop
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,11 @@ RATE_BURST = 10.0
 PRESENCE_ANNOUNCE_EVERY = 1.0
 OUTBOX_SIZE = 500
 
-_announcing: dict[str, asyncio.Task] = {}
+
+@per_event_loop
+def _announcing() -> dict[str, asyncio.Task]:
+    """Return the room → pending announcement tasks of the running loop."""
+    return {}
 
 
 async def _announce_later(layer: Any, group: str, room: str) -> None:
@@ -43,7 +48,7 @@ async def _announce_later(layer: Any, group: str, room: str) -> None:
     except Exception:  # a missed count is corrected by the next one
         log.warning("could not announce presence in %s", room, exc_info=True)
     finally:
-        _announcing.pop(room, None)
+        _announcing().pop(room, None)
 
 
 class LiveConsumer(AsyncJsonWebsocketConsumer):
@@ -103,9 +108,10 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         Announcing every connect and disconnect to everyone would cost N² frames when N
         clients arrive together.
         """
-        if not (self.group and self.room) or self.room in _announcing:
+        announcing = _announcing()
+        if not (self.group and self.room) or self.room in announcing:
             return
-        _announcing[self.room] = asyncio.create_task(
+        announcing[self.room] = asyncio.create_task(
             _announce_later(self.channel_layer, self.group, self.room)
         )
 

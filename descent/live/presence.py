@@ -14,19 +14,13 @@ import time
 import redis.asyncio as aioredis
 from django.conf import settings
 
-_clients: dict[int, aioredis.Redis] = {}
+from descent.live.process_local import per_event_loop
 
 
+@per_event_loop
 def _client() -> aioredis.Redis:
-    import asyncio
-
-    loop_id = id(asyncio.get_running_loop())
-    client = _clients.get(loop_id)
-    if client is None:
-        client = _clients[loop_id] = aioredis.Redis.from_url(
-            settings.REDIS_URL, **settings.REDIS_ASYNC_POOL
-        )
-    return client
+    # asyncio connections belong to the loop that opened them.
+    return aioredis.Redis.from_url(settings.REDIS_URL, **settings.REDIS_ASYNC_POOL)
 
 
 def _key(room: str) -> str:
@@ -46,6 +40,7 @@ async def presence_touch(room: str, member: str) -> None:
 
 
 async def presence_leave(room: str, member: str) -> None:
+    """Remove `member` from `room` now (a clean disconnect)."""
     await _client().zrem(_key(room), member)
 
 

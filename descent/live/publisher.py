@@ -1,0 +1,114 @@
+"""Publish live messages from sync code, after the commit they announce.
+
+Every live message goes out through `publish_on_commit` (or, for a message numbered by a
+counter, `publish_seq_on_commit`), as Zulip's `send_event_on_commit` does: a broadcast never
+announces what a rollback undoes, and outside a transaction it goes at once. Publishing never
+writes to the database; a service writes, then publishes.
+
+Underneath, `async_to_sync(layer.group_send)` in a worker would make a new event loop — and
+with it a new Redis connection pool — for every message. Instead each process keeps one daemon
+thread running one loop, and a single sender coroutine drains a queue, so messages leave in
+the order they were published and the caller never waits on Redis.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Any
+
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+from descent.live.process_local import per_process
+from descent.redis import get_redis
+
+log = logging.getLogger(__name__)
+
+Message = dict[str, Any]
+
+
+def publish_on_commit(group: str, message: Message | Callable[[], Message]) -> None:
+    """Send `message` to `group` once the current transaction commits, never if it rolls back.
+
+    Pass a function instead of a dict when the message must read the committed state (an
+    unread count): it is called after the commit, in the caller's thread. The caller never
+    waits on Redis, and a failure is logged, not raised: the committed work stands, and a
+    client catches up from its next snapshot.
+    """
+
+    def send() -> None:
+        publisher().send(group, message() if callable(message) else message)
+
+    transaction.on_commit(send, robust=True)
+
+
+def publish_seq_on_commit(group: str, build: Callable[[int], Message], *, seq_key: str,
+                          lock_key: str) -> None:
+    """After commit, send `build(seq)` to `group`, `seq` being the next value of `seq_key`.
+
+    The counter is bumped, the message built and handed to Redis under the `lock_key` lock,
+    so a higher seq never carries older state than a lower one: each holder builds from the
+    database after the one before it let go. A rollback bumps nothing and sends nothing.
+    """
+
+    def send() -> None:
+        redis = get_redis()
+        with redis.lock(lock_key, timeout=10, blocking_timeout=10):
+            seq = redis.incr(seq_key)
+            publisher().send_and_wait(group, build(seq))
+
+    transaction.on_commit(send, robust=True)
+
+
+class Publisher:
+    """A per-process sender of channel-layer group messages."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.queue: asyncio.Queue[tuple[str, Message, Future | None]] | None = None
+        self.layer = get_channel_layer()
+        ready = threading.Event()
+        self.thread = threading.Thread(target=self._run, args=(ready,), name="live-publisher",
+                                       daemon=True)
+        self.thread.start()
+        ready.wait()
+
+    def _run(self, ready: threading.Event) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.queue = asyncio.Queue()
+        self.loop.create_task(self._sender())
+        ready.set()
+        self.loop.run_forever()
+
+    async def _sender(self) -> None:
+        assert self.queue is not None
+        while True:
+            group, message, done = await self.queue.get()
+            try:
+                await self.layer.group_send(group, message)
+                if done is not None:
+                    done.set_result(True)
+            except Exception as exc:  # a lost live message must never break training
+                log.warning("group_send to %s failed: %s", group, exc)
+                if done is not None:
+                    done.set_exception(exc)
+
+    def send(self, group: str, message: Message) -> None:
+        """Queue a message for `group`; return at once."""
+        self.loop.call_soon_threadsafe(self.queue.put_nowait, (group, message, None))
+
+    def send_and_wait(self, group: str, message: Message, timeout: float = 5.0) -> None:
+        """Queue a message and wait until Redis has it (and everything queued before it)."""
+        done: Future = Future()
+        self.loop.call_soon_threadsafe(self.queue.put_nowait, (group, message, done))
+        done.result(timeout)
+
+
+@per_process
+def publisher() -> Publisher:
+    """Return this process's publisher, made on first use (and anew in a forked child)."""
+    return Publisher()
