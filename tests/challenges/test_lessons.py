@@ -41,7 +41,7 @@ process.stdin.on("end", () => {
 def katex_errors(formulas: list[str]) -> list[str | None]:
     """Parse each `$...$` / `$$...$$` formula with KaTeX; return its error or None."""
     node = shutil.which("node")
-    katex = settings.KATEX_DIST.parent
+    katex = settings.FRONTEND_VENDOR["vendor/katex"].parent
     assert node, "Node.js is needed to check the formulas (and to install KaTeX): install it"
     assert katex.is_dir(), f"KaTeX is not installed at {katex}: run `make install`"
     items = [(f[2:-2], True) if f.startswith("$$") else (f[1:-1], False) for f in formulas]
