@@ -19,11 +19,15 @@ import urllib.request
 from pathlib import Path
 
 from descent.stack.redis_server import EmbeddedRedis
-from descent.stack.servers import ASGI_SERVERS, asgi_server_command
+from descent.stack.servers import (
+    ASGI_SERVERS,
+    asgi_server_command,
+    celery_beat_command,
+    celery_worker_command,
+)
 from descent.stack.supervisor import Supervisor
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-BIN = Path(sys.executable).parent
 
 
 def _redis(env: dict[str, str]) -> EmbeddedRedis | None:
@@ -74,18 +78,10 @@ def run(args: argparse.Namespace) -> int:
     try:
         _manage(env, "migrate", "--noinput", "-v", "0")
         _manage(env, "seed_demo")
-        celery = str(BIN / "celery")
-        supervisor.start(
-            "worker",
-            [celery, "-A", "workers", "worker", "--loglevel", "INFO", "--concurrency",
-             str(args.concurrency), "--hostname", f"worker{port}@%h"],
-        )
+        supervisor.start("worker", celery_worker_command(
+            hostname=f"worker{port}@%h", concurrency=args.concurrency))
         var_dir = Path(env.get("DESCENT_VAR_DIR", ROOT / "var"))
-        supervisor.start(
-            "beat",
-            [celery, "-A", "workers", "beat", "--loglevel", "INFO",
-             "--schedule", str(var_dir / "celerybeat-schedule")],
-        )
+        supervisor.start("beat", celery_beat_command(schedule=var_dir / "celerybeat-schedule"))
         supervisor.start("server", asgi_server_command(server, host=host, port=port))
         url = f"http://{host}:{port}"
         if not _wait_http(f"{url}/healthz", 60, supervisor) and not supervisor.stopping:
