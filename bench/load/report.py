@@ -78,7 +78,8 @@ def rows(report: LoadReport) -> list[tuple[str, str, str, str]]:
             f"{spectators.gaps:,} / {spectators.skipped:,}", "0")
         add("live", "reconnects (spectators that reconnected)",
             f"{spectators.reconnects:,} ({spectators.spectators_reconnected})")
-        add("live", "closed by the server or proxy", f"{spectators.reconnects_after_close:,}")
+        add("live", "sockets closed or lost by the server side",
+            f"{spectators.reconnects_after_close:,}")
         add("live", "resyncs; p50 / p99", f"{spectators.resyncs:,}; "
             f"{_pair(spectators.resync_p50, spectators.resync_p99, _s)}", "snapshot ≤ 1 s")
         add("live", "resyncs timed out (10 s) / never finished",

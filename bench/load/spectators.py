@@ -69,7 +69,7 @@ class SpectatorsReport:
     connections: int = 0
     spectators_reconnected: int = 0
     reconnects: int = 0
-    reconnects_after_close: int = 0  # the server or proxy closed the socket
+    reconnects_after_close: int = 0  # closed or lost by the other side, not by us
     closes: dict[str, int] = field(default_factory=dict)
     gaps: int = 0
     skipped: int = 0
@@ -174,8 +174,9 @@ class Spectator:
                 self.ws = None
             if self.stopping:
                 break
-            self.closes[str(code)] += 1
-            if code is not None and code != 4000:
+            # No close code: the connection was lost without a close frame (a killed server).
+            self.closes["lost" if code is None else str(code)] += 1
+            if code != 4000:  # 4000: our own close after a resync timed out
                 self.closed_by_peer += 1
             if code == 4404:
                 self._error("closed with 4404: no such challenge")
