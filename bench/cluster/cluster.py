@@ -39,12 +39,7 @@ from pathlib import Path
 from bench.cluster.netns import Network, exclusive, remove_leftovers
 from bench.environment import BENCH_DIR, ROOT
 from bench.load.generator import Event, LoadConfig, LoadReport, run_load
-from descent.stack.servers import (
-    asgi_server_command,
-    celery_beat_command,
-    celery_worker_command,
-    wait_for_port,
-)
+from descent.stack.servers import wait_for_port
 from descent.stack.supervisor import Supervisor, group_alive
 
 LAYOUT = {"db": 10, "redis": 11, "web1": 21, "web2": 22, "proxy": 30, "work1": 41, "work2": 42,
@@ -190,21 +185,23 @@ class Cluster:
                                         "-v", "0"])
         self.run_in("web1", "seed", [sys.executable, "-m", "bench.load.seed", "--daily-quota",
                                      str(self.config.runs_per_user)])
+        # Each host runs what docs/deploy.md says it runs: `python -m descent.stack <role>`.
+        stack = [sys.executable, "-m", "descent.stack"]
         for web in ("web1", "web2"):
-            self.start_in(web, [*asgi_server_command("uvicorn", host=self.address(web),
-                                                     port=WEB_PORT), "--backlog", "4096"])
+            self.start_in(web, [*stack, "web", "--host", self.address(web), "--port",
+                                str(WEB_PORT), "--graceful-shutdown", "5", "--backlog", "4096"])
         config_file = self.workdir / "haproxy.cfg"
         config_file.write_text(haproxy_config(
             proxy=self.address("proxy"), webs=[self.address("web1"), self.address("web2")],
             public_host=self.address("proxy")))
         self.start_in("proxy", ["haproxy", "-db", "-f", str(config_file)])
         for worker in ("work1", "work2"):
-            self.start_in(worker, celery_worker_command(
-                hostname=f"{worker}@%h", concurrency=self.config.worker_concurrency,
-                loglevel="WARNING"))
+            self.start_in(worker, [*stack, "worker", "--hostname", f"{worker}@%h",
+                                   "--concurrency", str(self.config.worker_concurrency),
+                                   "--loglevel", "WARNING"])
         (self.workdir / "beat").mkdir()
-        self.start_in("beat", celery_beat_command(schedule=self.workdir / "beat" / "schedule",
-                                                  loglevel="WARNING"))
+        self.start_in("beat", [*stack, "beat", "--schedule",
+                               str(self.workdir / "beat" / "schedule"), "--loglevel", "WARNING"])
         for web in ("web1", "web2"):
             self.wait_port(web, WEB_PORT, timeout=60)
         self.wait_port("proxy", 80, timeout=30)

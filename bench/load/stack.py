@@ -115,8 +115,8 @@ class LocalStack:
         for index, port in enumerate(ports, start=1):
             self.supervisor.start(
                 f"web{index}",
-                [*asgi_server_command("uvicorn", host="127.0.0.1", port=port, quiet=False),
-                 "--backlog", "4096"],
+                [*asgi_server_command("uvicorn", host="127.0.0.1", port=port),
+                 "--backlog", "4096", "--timeout-graceful-shutdown", "5"],
                 log=self.logs / f"web{index}.log")
         host = socket.gethostname()
         names = []
