@@ -13,6 +13,7 @@ tail_timeout) or ("stop",); the child answers ("result", SpectatorsReport) and e
 
 from __future__ import annotations
 
+import array
 import asyncio
 import contextlib
 import json
@@ -109,8 +110,8 @@ class Spectator:
         self.closed_by_peer = 0
         self.closes: Counter[str] = Counter()
         self.snapshot_waits: list[float] = []
-        self.latencies_ms: list[float] = []
-        self.finishes: Counter[int] = Counter()  # the most any one connection saw per run
+        self.latencies_ms = array.array("d")  # hundreds of thousands: 8 bytes each
+        self.finished_twice: set[int] = set()  # runs one connection got two run.finished for
         self.messages = 0
         self.bytes = 0
         self.first_snapshot = asyncio.Event()
@@ -126,7 +127,7 @@ class Spectator:
         while not self.stopping:
             started = time.time()
             waiting_snapshot = True
-            seen: Counter[int] = Counter()
+            seen: set[int] = set()  # runs this connection saw finish
             try:
                 async with connect(
                     self.url, origin=self.origin, open_timeout=self.config.open_timeout,
@@ -158,9 +159,9 @@ class Spectator:
                             if message.get("at"):
                                 self.latencies_ms.append((now - message["at"]) * 1000)
                         elif kind == "run.finished":
-                            seen[message["run"]] += 1
-                            if seen[message["run"]] > self.finishes[message["run"]]:
-                                self.finishes[message["run"]] = seen[message["run"]]
+                            if message["run"] in seen:
+                                self.finished_twice.add(message["run"])
+                            seen.add(message["run"])
                     code = ws.close_code
             except ConnectionClosed as closed:
                 code = closed.rcvd.code if closed.rcvd is not None else None
@@ -278,7 +279,9 @@ def _report(spectators: list[Spectator], final: Board | None, last_run_end: floa
     report = SpectatorsReport(spectators=len(spectators))
     resyncs = [d for s in spectators for d in s.follower.resyncs]
     waits = [d for s in spectators for d in s.snapshot_waits]
-    latencies = [d for s in spectators for d in s.latencies_ms]
+    latencies = array.array("d")
+    for s in spectators:
+        latencies.extend(s.latencies_ms)
     held = []
     for s in spectators:
         report.connections += s.connections
@@ -312,7 +315,7 @@ def _report(spectators: list[Spectator], final: Board | None, last_run_end: floa
     report.loop_lag_p99_ms = percentile(lags, 0.99)
     report.loop_lag_max_ms = max(lags, default=float("nan"))
     report.duplicated_runs = runs_duplicated(
-        finishes=[s.finishes for s in spectators],
+        finishes=[dict.fromkeys(s.finished_twice, 2) for s in spectators],
         boards=[s.follower.board for s in spectators if s.follower.board is not None],
         listed=[],
     )
