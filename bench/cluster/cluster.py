@@ -412,6 +412,8 @@ def run_cluster(config: ClusterConfig) -> ClusterOutcome:
         try:
             cluster.start()
             setup_seconds = time.monotonic() - started
+            print(f"bench-cluster: {len(LAYOUT)} hosts up on {config.subnet}.0/24 "
+                  f"({setup_seconds:.0f} s)", flush=True)
             events = []
             if config.kill:
                 events = [Event(config.kill_web_at, "SIGKILL web1", lambda: cluster.kill("web1")),
@@ -422,7 +424,9 @@ def run_cluster(config: ClusterConfig) -> ClusterOutcome:
                 runs_per_user=config.runs_per_user, duration=config.duration,
                 spectators=config.spectators, epochs=config.epochs,
                 tail_timeout=config.tail_timeout, drain_timeout=config.drain_timeout)
-            report = asyncio.run(run_load(load, events, should_stop=cluster.problem))
+            report = asyncio.run(run_load(
+                load, events, should_stop=cluster.problem,
+                say=lambda line: print(f"bench-cluster: {line}", flush=True)))
             return ClusterOutcome(
                 report=report, killed=dict(cluster.killed),
                 in_flight_on_work1=cluster.in_flight_on_work1,

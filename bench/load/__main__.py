@@ -102,7 +102,9 @@ def main(argv: list[str]) -> int:
                             tail_timeout=args.tail, deflate=args.deflate)
         print(f"bench-load: {args.users} builders × {args.runs} runs over {args.duration:.0f} s, "
               f"{args.spectators} spectators", flush=True)
-        report = asyncio.run(run_load(config, should_stop=stack.problem if stack else None))
+        report = asyncio.run(run_load(
+            config, should_stop=stack.problem if stack else None,
+            say=lambda line: print(f"bench-load: {line}", flush=True)))
     except LoadAborted as exc:
         print(f"bench-load: stopped: {exc}", file=sys.stderr)
         return 1

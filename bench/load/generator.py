@@ -523,9 +523,11 @@ async def _receive(conn: Any, timeout: float, child: Any) -> Any:
 
 
 async def run_load(config: LoadConfig, events: Sequence[Event] = (),
-                   should_stop: Callable[[], str | None] | None = None) -> LoadReport:
-    """Run one load test (see the module docstring); `should_stop` returning a reason aborts."""
-    main = asyncio.create_task(_run(config, events))
+                   should_stop: Callable[[], str | None] | None = None,
+                   say: Callable[[str], None] = lambda _line: None) -> LoadReport:
+    """Run one load test (see the module docstring); `should_stop` returning a reason aborts;
+    `say` hears a line at the end of each phase."""
+    main = asyncio.create_task(_run(config, events, say))
     reason: str | None = None
 
     async def watchdog() -> None:
@@ -548,7 +550,8 @@ async def run_load(config: LoadConfig, events: Sequence[Event] = (),
         guard.cancel()
 
 
-async def _run(config: LoadConfig, events: Sequence[Event]) -> LoadReport:
+async def _run(config: LoadConfig, events: Sequence[Event],
+               say: Callable[[str], None]) -> LoadReport:
     lags: list[float] = []
     monitor = asyncio.create_task(_lag_monitor(lags))
     cpu_started, wall_started = _cpu_seconds(), time.monotonic()
@@ -565,10 +568,18 @@ async def _run(config: LoadConfig, events: Sequence[Event]) -> LoadReport:
     try:
         await bench.check_servers()
         child.start()
-        _, bench.report.connect = await _receive(ours, 600, child)
+        _, connect = await _receive(ours, 600, child)
+        bench.report.connect = connect
+        say(f"{connect.connected} of {connect.spectators} spectators have their snapshot "
+            f"({connect.seconds:.0f} s)")
         await bench.sign_up()
+        say(f"{config.users} builders signed up ({bench.report.signup_seconds:.0f} s); "
+            f"the burst begins")
         await bench.burst()
+        accepted = sum(s.run is not None for s in bench.submissions)
+        say(f"burst over: {accepted} of {len(bench.submissions)} runs accepted; draining")
         await bench.drain()
+        say(f"drained in {bench.report.drain_seconds:.0f} s; waiting for the spectators")
         # From every run record of the bench's users, including runs nobody got a 201 for:
         # they rank like any other.
         board = recompute_leaderboard(bench.records.values(),
@@ -579,6 +590,7 @@ async def _run(config: LoadConfig, events: Sequence[Event]) -> LoadReport:
         bench.report.last_run_end_after_start = last_end - bench.burst_started_wall
         ours.send(("final", board, last_end, config.tail_timeout))
         _, bench.report.spectators = await _receive(ours, config.tail_timeout + 120, child)
+        say("spectators done; measuring throughput")
         bench.tally(api_board, board)
         version, leaderboard = [], []
         for _ in range(2):
