@@ -6,10 +6,13 @@ HAProxy); run it with `make test PYTEST_ARGS="-m cluster"`.
 
 from __future__ import annotations
 
+import subprocess
+import time
+
 import pytest
 
 from bench.cluster.cluster import ClusterConfig, preflight, run_cluster
-from bench.cluster.netns import links, namespaces
+from bench.cluster.netns import Network, links, namespace_pids, namespaces, remove_leftovers
 from bench.environment import BENCH_DIR
 
 pytestmark = [pytest.mark.cluster, pytest.mark.timeout(900)]
@@ -45,3 +48,24 @@ def test_burst_through_the_proxy_survives_killing_web1_and_work1():
         assert (status, host) == ("succeeded", "work2") and attempt >= 2, run
     # Torn down: no namespace or link of ours is left.
     assert namespaces(PREFIX) == [] and links(PREFIX) == []
+
+
+def test_leftovers_of_a_crashed_run_are_removed_by_their_prefix():
+    network = Network(prefix="dscx", subnet="10.77.2")
+    network.create({"web1": 21, "work1": 41})
+    # A process left running inside a host, as after a SIGKILLed bench.
+    sleeper = subprocess.Popen(network.command("work1", ["sleep", "300"]),
+                               start_new_session=True)
+    try:
+        deadline = time.monotonic() + 10
+        while not namespace_pids("dscx-work1") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert namespace_pids("dscx-work1") == [sleeper.pid]
+        removed = remove_leftovers("dscx")
+        assert "netns dscx-work1" in removed and "netns dscx-web1" in removed
+        assert sleeper.wait(10) is not None
+        assert namespaces("dscx") == [] and links("dscx") == []
+    finally:
+        remove_leftovers("dscx")
+        if sleeper.poll() is None:
+            sleeper.kill()
