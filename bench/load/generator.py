@@ -174,7 +174,7 @@ class LoadReport:
         """Nothing lost or duplicated, and every board right: what must hold on any load."""
         spectators = self.spectators
         return (not self.lost and not self.duplicated and self.api_matches
-                and self.never_accepted == 0 and spectators is not None
+                and self.never_accepted == 0 and self.rejected == 0 and spectators is not None
                 and spectators.holding_final == spectators.spectators)
 
 
