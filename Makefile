@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench bench-engine bench-live install clean
+.PHONY: run test lint bench bench-engine bench-live bench-load bench-cluster install clean
 
 $(STAMP): requirements.lock pyproject.toml | node_modules/.installed
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -47,6 +47,16 @@ bench-engine: $(STAMP)
 # A smaller round: make bench-live BENCH_LIVE_ARGS="--clients 1,100 --layer redis"
 bench-live: $(STAMP)
 	$(PY) -m bench.live $(BENCH_LIVE_ARGS)
+
+# 200 builders x 10 runs over 3 minutes, 500 spectators, on a stack of its own (two Uvicorn,
+# two workers, beat); SMALL=1 for 20 x 5 with 50; BENCH_LOAD_ARGS for more (see --help).
+bench-load: $(STAMP)
+	$(PY) -m bench.load $(if $(SMALL),--small) $(BENCH_LOAD_ARGS)
+
+# The same burst across network namespaces (root): db, redis, web1, web2, proxy, work1, work2,
+# beat; kills web1 and work1 mid-burst. BENCH_CLUSTER_ARGS for more (see --help).
+bench-cluster: $(STAMP)
+	$(PY) -m bench.cluster $(BENCH_CLUSTER_ARGS)
 
 clean:
 	rm -rf $(VENV) var

@@ -43,10 +43,13 @@ sys.path.insert(0, str(ROOT))
 
 from bench.environment import bench_environment  # noqa: E402
 from descent.stack.redis_server import free_port  # noqa: E402
-from descent.stack.servers import asgi_server_command, wait_for_port  # noqa: E402
+from descent.stack.servers import (  # noqa: E402
+    asgi_server_command,
+    celery_worker_command,
+    wait_for_port,
+)
 from descent.stack.supervisor import Supervisor  # noqa: E402
 
-BIN = Path(sys.executable).parent
 SPEC = {
     "layers": [{"units": 8, "activation": "relu"}, {"units": 3, "activation": "softmax"}],
     "loss": "cross_entropy",
@@ -205,12 +208,11 @@ class Stack:
         ])
         self.server_pid = server.process.pid
         app.control.purge()
-        self.supervisor.start("worker", [
-            str(BIN / "celery"), "--quiet", "-A", "descent.celery", "worker",
-            "--concurrency", "1",
-            "--loglevel", os.environ.get("BENCH_WORKER_LOGLEVEL", "WARNING"),
-            "--hostname", f"bench-live-{self.layer}@%h", "--without-mingle",
-        ])
+        self.supervisor.start("worker", celery_worker_command(
+            hostname=f"bench-live-{self.layer}@%h", quiet=True,
+            loglevel=os.environ.get("BENCH_WORKER_LOGLEVEL", "WARNING"),
+            extra=["--without-mingle"],
+        ))
         deadline = time.monotonic() + timeout
         wait_for_port(self.port, timeout=timeout,
                       alive=lambda: self.supervisor.dead_child() is None)

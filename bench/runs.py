@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.environment import bench_environment  # noqa: E402
+from descent.stack.servers import celery_worker_command  # noqa: E402
 from descent.stack.supervisor import Supervisor  # noqa: E402
 
 SPEC = {
@@ -78,10 +79,8 @@ def _measure(args: argparse.Namespace, supervisor: Supervisor) -> int:
 
     app.control.purge()
     loglevel = os.environ.get("BENCH_WORKER_LOGLEVEL", "WARNING")
-    supervisor.start("worker", [str(Path(sys.executable).parent / "celery"),
-                                "-A", "descent.celery", "worker", "--concurrency", "1",
-                                "--loglevel", loglevel,
-                                "--hostname", "bench@%h", "--without-mingle"])
+    supervisor.start("worker", celery_worker_command(hostname="bench@%h", loglevel=loglevel,
+                                                     extra=["--without-mingle"]))
     deadline = time.monotonic() + 60
     while not app.control.ping(timeout=0.5):
         if time.monotonic() > deadline:

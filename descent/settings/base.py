@@ -1,7 +1,9 @@
 """Settings shared by every environment, read from the environment.
 
 `DATABASE_URL` (default: a SQLite file under `var/`), `REDIS_URL` (no default here: `make run`
-and `make test` start an embedded Redis and set it), `SECRET_KEY`, `DEBUG`, `ALLOWED_HOSTS`.
+and `make test` start an embedded Redis and set it), `SECRET_KEY`, `DEBUG`, `ALLOWED_HOSTS`,
+`CSRF_TRUSTED_ORIGINS`, `USE_X_FORWARDED_HOST`; every setting a deployment needs is listed,
+process by process, in docs/deploy.md.
 """
 
 from __future__ import annotations
@@ -52,6 +54,10 @@ def embedded_redis_url() -> str | None:
 SECRET_KEY = os.environ.get("SECRET_KEY", DEFAULT_SECRET_KEY)
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
+# Behind a proxy on another origin (scheme://host[:port]) forms must name it (docs/deploy.md).
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# Take the host from X-Forwarded-Host: only behind a proxy that sets it and strips the client's.
+USE_X_FORWARDED_HOST = env_bool("USE_X_FORWARDED_HOST", False)
 
 # `manage.py shell` in the environment `make run` made finds the embedded Redis it started.
 REDIS_URL = os.environ.get("REDIS_URL") or embedded_redis_url() or ""

@@ -1,9 +1,17 @@
 """Production settings: refuse to start insecurely; pass `check --deploy`."""
 
+import os
+
 from django.core.exceptions import ImproperlyConfigured
 
 from descent.settings.base import *  # noqa: F403
-from descent.settings.base import DEFAULT_SECRET_KEY, SECRET_KEY, env_bool, env_list
+from descent.settings.base import (
+    DEFAULT_SECRET_KEY,
+    REST_FRAMEWORK,
+    SECRET_KEY,
+    env_bool,
+    env_list,
+)
 
 DEBUG = env_bool("DEBUG", False)
 if DEBUG:
@@ -21,6 +29,10 @@ if not ALLOWED_HOSTS:
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [f"https://{h}" for h in ALLOWED_HOSTS])
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The client's address is REMOTE_ADDR, which the ASGI server sets from X-Forwarded-For only for
+# the proxies it trusts (Uvicorn: FORWARDED_ALLOW_IPS). DRF's default (no NUM_PROXIES) would
+# throttle by the whole X-Forwarded-For header, which any client can write.
+REST_FRAMEWORK = {**REST_FRAMEWORK, "NUM_PROXIES": int(os.environ.get("NUM_PROXIES", "0"))}
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
 SECURE_HSTS_SECONDS = 31536000
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True

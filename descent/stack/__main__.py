@@ -1,4 +1,4 @@
-"""`python -m descent.stack run|test`: what `make run` and `make test` do after installing.
+"""`python -m descent.stack run|test|web|worker|beat`: make run, make test, and one process each.
 
 run:  start Redis (embedded unless REDIS_URL), migrate, seed the demo world, start a Celery
       worker, the Celery beat scheduler and the ASGI server; once the server listens and the
@@ -6,6 +6,10 @@ run:  start Redis (embedded unless REDIS_URL), migrate, seed the demo world, sta
       on Ctrl-C (SIGINT or SIGTERM) stop every process it started.
 test: start Redis (embedded unless REDIS_URL), run pytest with the given arguments, stop Redis,
       and exit with pytest's exit code.
+web, worker, beat: become one ASGI server, one Celery worker or the beat scheduler (exec, so
+      signals reach it directly), with the command lines `make run` uses: one process of a
+      deployment on several hosts or of the Procfile (docs/deploy.md). Nothing else is started;
+      REDIS_URL and the other settings come from the environment.
 """
 
 from __future__ import annotations
@@ -23,11 +27,16 @@ from pathlib import Path
 from celery import Celery
 
 from descent.stack.redis_server import EmbeddedRedis
-from descent.stack.servers import ASGI_SERVERS, asgi_server_command, wait_for_port
+from descent.stack.servers import (
+    ASGI_SERVERS,
+    asgi_server_command,
+    celery_beat_command,
+    celery_worker_command,
+    wait_for_port,
+)
 from descent.stack.supervisor import Supervisor
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-BIN = Path(sys.executable).parent
 
 
 def _redis(env: dict[str, str]) -> EmbeddedRedis | None:
@@ -95,19 +104,11 @@ def run(args: argparse.Namespace) -> int:
     try:
         _manage(env, "migrate", "--noinput", "-v", "0")
         _manage(env, "seed_demo")
-        celery = str(BIN / "celery")
         worker = f"worker{port}@{socket.gethostname()}"
-        supervisor.start(
-            "worker",
-            [celery, "-A", "descent.celery", "worker", "--loglevel", "INFO", "--concurrency",
-             str(args.concurrency), "--hostname", worker],
-        )
+        supervisor.start("worker", celery_worker_command(
+            hostname=worker, concurrency=args.concurrency))
         var_dir = Path(env.get("DESCENT_VAR_DIR", ROOT / "var"))
-        supervisor.start(
-            "beat",
-            [celery, "-A", "descent.celery", "beat", "--loglevel", "INFO",
-             "--schedule", str(var_dir / "celerybeat-schedule")],
-        )
+        supervisor.start("beat", celery_beat_command(schedule=var_dir / "celerybeat-schedule"))
         supervisor.start("server", asgi_server_command(server, host=host, port=port))
         url = f"http://{host}:{port}"
         problem = _wait_ready(url, port, worker, env, 60, supervisor)
@@ -144,6 +145,25 @@ def test(args: argparse.Namespace) -> int:
             redis.stop()
 
 
+def become(args: argparse.Namespace) -> int:
+    """Replace this process with one web server, worker or beat (never returns on success)."""
+    if args.command == "web":
+        command = asgi_server_command(args.server, host=args.host, port=args.port)
+        if args.server == "uvicorn":
+            # Bound the wait for open WebSockets on SIGTERM: clients reconnect elsewhere.
+            command += ["--timeout-graceful-shutdown", str(args.graceful_shutdown)]
+    elif args.command == "worker":
+        command = celery_worker_command(
+            hostname=args.hostname, concurrency=args.concurrency,
+            queues=[q for q in args.queues.split(",") if q], loglevel=args.loglevel)
+    else:
+        command = celery_beat_command(schedule=args.schedule, loglevel=args.loglevel)
+    command += args.extra
+    sys.stdout.flush()
+    os.execv(command[0], command)
+    return 1  # not reached
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m descent.stack", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -157,10 +177,32 @@ def main(argv: list[str] | None = None) -> int:
     test_parser = commands.add_parser("test", help="run the test suite")
     test_parser.add_argument("pytest_args", nargs=argparse.REMAINDER)
     test_parser.set_defaults(handler=test)
+    web_parser = commands.add_parser("web", help="become one ASGI server")
+    web_parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+    web_parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    web_parser.add_argument("--server", choices=ASGI_SERVERS,
+                            default=os.environ.get("DESCENT_ASGI_SERVER", "uvicorn"))
+    web_parser.add_argument("--graceful-shutdown", type=int, default=10,
+                            help="seconds open connections get on SIGTERM (Uvicorn)")
+    worker_parser = commands.add_parser("worker", help="become one Celery worker")
+    worker_parser.add_argument("--hostname", default="worker@%h")
+    worker_parser.add_argument("--concurrency", type=int,
+                               default=int(os.environ.get("WORKER_CONCURRENCY", "2")))
+    worker_parser.add_argument("--queues", default=os.environ.get("WORKER_QUEUES", ""),
+                               help="comma-separated; empty: the default queue")
+    beat_parser = commands.add_parser("beat", help="become the Celery beat scheduler (once!)")
+    beat_parser.add_argument("--schedule", default=os.environ.get(
+        "CELERY_BEAT_SCHEDULE_FILE", str(ROOT / "var" / "celerybeat-schedule")))
+    for one in (worker_parser, beat_parser):
+        one.add_argument("--loglevel", default=os.environ.get("LOG_LEVEL", "INFO"))
+    for one in (web_parser, worker_parser, beat_parser):
+        one.set_defaults(handler=become)
     args, unknown = parser.parse_known_args(argv)
     if args.command == "test":
         # Everything after `test` belongs to pytest, options included (`-q`, `-p ...`).
         args.pytest_args = [*unknown, *args.pytest_args]
+    elif args.command in ("web", "worker", "beat"):
+        args.extra = unknown  # passed on to the server, the worker or beat as they are
     elif unknown:
         parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     return args.handler(args)

@@ -76,10 +76,18 @@ class Supervisor:
         """
         return self.signalled or os.getppid() != self.parent
 
-    def start(self, name: str, args: Sequence[str]) -> Child:
-        process = subprocess.Popen(
-            list(args), env=self.env, start_new_session=True, stdin=subprocess.DEVNULL
-        )
+    def start(self, name: str, args: Sequence[str], *, log: Path | None = None,
+              env: dict[str, str] | None = None) -> Child:
+        """Start a child in a session of its own; its output goes to `log` if given."""
+        out = log.open("ab") if log is not None else None
+        try:
+            process = subprocess.Popen(
+                list(args), env=env if env is not None else self.env, start_new_session=True,
+                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT if out else None,
+            )
+        finally:
+            if out is not None:
+                out.close()  # the child holds its own descriptor
         child = Child(name, process)
         self.children.append(child)
         return child

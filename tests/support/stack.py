@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -21,10 +20,9 @@ from django.db import connection
 
 from descent.celery import app
 from descent.stack.redis_server import free_port
-from descent.stack.servers import asgi_server_command, wait_for_port
+from descent.stack.servers import asgi_server_command, celery_worker_command, wait_for_port
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-BIN = Path(sys.executable).parent
 
 
 def database_url() -> str:
@@ -86,11 +84,10 @@ def wait_for_worker(hostname: str, timeout: float = 30.0) -> None:
 def celery_worker(*, concurrency: int = 1, **env: str) -> Iterator[tuple[subprocess.Popen, str]]:
     """Run a real prefork Celery worker on this session's queue; yield (process, hostname)."""
     hostname = f"test-{uuid.uuid4().hex[:8]}@localhost"
-    args = [
-        str(BIN / "celery"), "-A", "descent.celery", "worker", "--loglevel", "INFO",
-        "--pool", "prefork", "--concurrency", str(concurrency), "--hostname", hostname,
-        "--queues", settings.CELERY_TASK_DEFAULT_QUEUE, "--without-mingle", "--without-gossip",
-    ]
+    args = celery_worker_command(
+        hostname=hostname, concurrency=concurrency, queues=[settings.CELERY_TASK_DEFAULT_QUEUE],
+        extra=["--pool", "prefork", "--without-mingle", "--without-gossip"],
+    )
     log = settings.VAR_DIR / "test-logs" / f"{hostname}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     # Tasks left in this session's queue by earlier tests name runs that no longer exist.
