@@ -83,13 +83,19 @@ def wait_for_worker(hostname: str, timeout: float = 30.0) -> None:
 
 
 @contextmanager
-def celery_worker(*, concurrency: int = 1, **env: str) -> Iterator[tuple[subprocess.Popen, str]]:
-    """Run a real prefork Celery worker on this session's queue; yield (process, hostname)."""
+def celery_worker(*, concurrency: int = 1, queues: str | None = None,
+                  **env: str) -> Iterator[tuple[subprocess.Popen, str]]:
+    """Run a real prefork Celery worker on this session's queue; yield (process, hostname).
+
+    `queues` replaces the session's queue (a worker on another queue only gets what is sent
+    to it, or to its own `<hostname>.dq2` queue).
+    """
     hostname = f"test-{uuid.uuid4().hex[:8]}@localhost"
     args = [
         str(BIN / "celery"), "-A", "descent.celery", "worker", "--loglevel", "INFO",
         "--pool", "prefork", "--concurrency", str(concurrency), "--hostname", hostname,
-        "--queues", settings.CELERY_TASK_DEFAULT_QUEUE, "--without-mingle", "--without-gossip",
+        "--queues", queues or settings.CELERY_TASK_DEFAULT_QUEUE, "--without-mingle",
+        "--without-gossip",
     ]
     log = settings.VAR_DIR / "test-logs" / f"{hostname}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
