@@ -135,6 +135,7 @@ def check_run(run: Run) -> tuple[str, dict[str, Any]]:
         "values_compared": comparison.values_compared,
         "differences": len(comparison.differences),
         "largest": largest.as_dict() if largest else None,
+        "figures": largest.describe() if largest else "",
         "first": first.as_dict() if first else None,
         "edited": comparison.edited,
         "rtol": rtol, "atol": atol,

@@ -47,6 +47,18 @@ class Difference:
         scale = max(abs(self.server), abs(self.local))
         return self.absolute / scale if scale else 0.0
 
+    def describe(self, recorded: str = "recorded", rerun: str = "re-trained") -> str:
+        """Say it in one line: field, epoch, both values, absolute and relative size."""
+        def value(number: float | None) -> str:
+            return "null" if number is None else f"{number:.10g}"
+
+        def size(number: float) -> str:
+            return "∞" if math.isinf(number) else f"{number:.3g}"
+
+        return (f"{self.field} at epoch {self.epoch}: {recorded} {value(self.server)}, "
+                f"{rerun} {value(self.local)} (absolute {size(self.absolute)}, relative "
+                f"{size(self.relative)})")
+
     def as_dict(self) -> dict[str, Any]:
         """Describe it in JSON terms (infinities, where a value is missing, as None)."""
         return {"epoch": self.epoch, "field": self.field, "recorded": self.server,
