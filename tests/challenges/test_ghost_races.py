@@ -137,7 +137,7 @@ def ws(port: int, path: str):
 @pytest.mark.stack
 @pytest.mark.django_db(transaction=True)
 def test_a_ghost_race_streams_both_curves_in_order():
-    challenge = make_challenge(slug="ghost-live", daily_quota=10)
+    make_challenge(slug="ghost-live", daily_quota=10)
     ada, bob = make_user("ada"), make_user("bob")
     with stack.asgi_server() as (_server, port):
         base = f"http://127.0.0.1:{port}/api/challenges/ghost-live/submissions/"
