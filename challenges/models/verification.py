@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 
@@ -44,7 +46,7 @@ class RunVerification(models.Model):
     def __str__(self) -> str:
         return f"run {self.run_id}: {self.status}"
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         """The shape the API, the pages and the live leaderboard show."""
         return {"status": self.status,
                 "checked_at": self.checked_at.isoformat() if self.checked_at else None,
