@@ -12,6 +12,7 @@ from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.utils.html import format_html
 
+from challenges.errors import VerificationRefused
 from challenges.models import (
     BlueprintNode,
     Challenge,
@@ -20,6 +21,7 @@ from challenges.models import (
     QuizQuestion,
     Run,
     RunStatus,
+    RunVerification,
 )
 from challenges.preview import dataset_preview
 from challenges.services.challenges import (
@@ -31,6 +33,11 @@ from challenges.services.challenges import (
 from challenges.services.leaderboards import leaderboard_recompute
 from challenges.services.runs import run_cancel, run_disqualify, run_rerun
 from challenges.services.submissions import SubmissionRejected, spec_check
+from challenges.services.verification import (
+    TRIGGER_CLOSED,
+    verification_request,
+    verification_request_top,
+)
 
 # What staff edit; task and metric direction follow from these (challenge_derive).
 CHALLENGE_EDITABLE_FIELDS = [
@@ -104,7 +111,7 @@ class ChallengeAdmin(admin.ModelAdmin):
     search_fields = ["title", "slug", "dataset"]
     prepopulated_fields = {"slug": ["title"]}
     readonly_fields = ["task", "metric_direction", "data_preview", "created_at", "updated_at"]
-    actions = ["publish", "close", "recompute_leaderboard"]
+    actions = ["publish", "close", "recompute_leaderboard", "verify_top_entries"]
     fieldsets = [
         (None, {"fields": ["title", "slug", "status", "lesson"]}),
         ("Data", {"fields": ["dataset", "dataset_params", "dataset_seed", "task", "data_preview"]}),
@@ -144,11 +151,26 @@ class ChallengeAdmin(admin.ModelAdmin):
             challenge_set_status(challenge=challenge, status=Challenge.Status.PUBLISHED)
         self.message_user(request, f"Published {len(queryset)} challenge(s).", messages.SUCCESS)
 
-    @admin.action(description="Close the selected challenges (leaderboards become final)")
+    @admin.action(description="Close the selected challenges (leaderboards become final; "
+                              "the top entries are verified)")
     def close(self, request: HttpRequest, queryset: QuerySet[Challenge]) -> None:
+        verifying = 0
         for challenge in queryset:
             challenge_set_status(challenge=challenge, status=Challenge.Status.CLOSED)
-        self.message_user(request, f"Closed {len(queryset)} challenge(s).", messages.SUCCESS)
+            verifying += len(verification_request_top(challenge=challenge,
+                                                      trigger=TRIGGER_CLOSED,
+                                                      requested_by=request.user))
+        self.message_user(request, f"Closed {len(queryset)} challenge(s); verifying "
+                          f"{verifying} top entr{'y' if verifying == 1 else 'ies'}.",
+                          messages.SUCCESS)
+
+    @admin.action(description="Verify the top entries (a second worker re-trains them)")
+    def verify_top_entries(self, request: HttpRequest, queryset: QuerySet[Challenge]) -> None:
+        for challenge in queryset:
+            checks = verification_request_top(challenge=challenge, requested_by=request.user)
+            self.message_user(request, f"{challenge.slug}: verifying run(s) "
+                              + (", ".join(f"#{c.run_id}" for c in checks) or "none (no "
+                                 "ranked entries)"), messages.SUCCESS)
 
     @admin.action(description="Recompute the leaderboards")
     def recompute_leaderboard(self, request: HttpRequest, queryset: QuerySet[Challenge]) -> None:
@@ -204,6 +226,11 @@ RUN_READONLY_FIELDS = [
     "cancel_requested",
     "worker_host",
     "engine_version",
+    "worker_node",
+    "dataset_hash",
+    "numpy_version",
+    "blas",
+    "ghost_run",
     "created_at",
     "started_at",
     "finished_at",
@@ -231,18 +258,41 @@ class RunAdmin(admin.ModelAdmin):
         "test_score",
         "ranked",
         "is_disqualified",
+        "verification_status",
         "created_at",
     ]
-    list_filter = ["status", "challenge", "ranked", DisqualifiedFilter, "created_at"]
+    list_filter = ["status", "challenge", "ranked", DisqualifiedFilter,
+                   "verification__status", "created_at"]
     search_fields = ["owner__username", "spec_hash"]
-    list_select_related = ["owner", "challenge"]
+    list_select_related = ["owner", "challenge", "verification"]
     readonly_fields = RUN_READONLY_FIELDS
     date_hierarchy = "created_at"
-    actions = ["rerun", "cancel", "disqualify", "recompute_leaderboard"]
+    actions = ["rerun", "cancel", "disqualify", "recompute_leaderboard", "verify"]
 
     @admin.display(boolean=True, description="disqualified")
     def is_disqualified(self, obj: Run) -> bool:
         return obj.disqualified
+
+    @admin.display(description="verification")
+    def verification_status(self, obj: Run) -> str:
+        try:
+            check = obj.verification
+        except RunVerification.DoesNotExist:
+            return "–"
+        summary = (check.detail or {}).get("summary", "")
+        return f"{check.get_status_display()}: {summary}" if summary else check.get_status_display()
+
+    @admin.action(description="Verify (a second worker re-trains and compares the history)")
+    def verify(self, request: HttpRequest, queryset: QuerySet[Run]) -> None:
+        try:
+            checks = verification_request(runs=queryset.select_related("challenge"),
+                                          requested_by=request.user)
+        except VerificationRefused as exc:
+            self.message_user(request, f"{exc.message}; nothing was asked.", messages.ERROR)
+            return
+        self.message_user(request, "Verifying run(s) " + ", ".join(f"#{c.run_id}"
+                                                                     for c in checks),
+                          messages.SUCCESS)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # runs come from submissions (the site, the API), never from a form
@@ -295,6 +345,20 @@ class RunAdmin(admin.ModelAdmin):
     def recompute_leaderboard(self, request: HttpRequest, queryset: QuerySet[Run]) -> None:
         challenges = Challenge.objects.filter(pk__in=queryset.values("challenge_id"))
         _recompute(self, request, list(challenges))
+
+
+@admin.register(RunVerification)
+class RunVerificationAdmin(admin.ModelAdmin):
+    """What the verifying workers found: read-only (ask again with the runs' "verify")."""
+
+    list_display = ["run", "status", "trigger", "requested_at", "checked_at", "verifier_node"]
+    list_filter = ["status", "trigger", "run__challenge"]
+    list_select_related = ["run"]
+    readonly_fields = ["run", "status", "trigger", "requested_by", "requested_at",
+                       "checked_at", "verifier_node", "detail"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
 
 
 # --- The blueprint (issue 7): nodes, prerequisites, quizzes --------------------------------

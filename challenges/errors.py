@@ -104,3 +104,7 @@ class QuizInvalid(ChallengeError):
 
 def _joined(errors: dict[str, list[str]]) -> str:
     return "; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items())
+
+
+class VerificationRefused(ChallengeError):
+    """The run cannot be verified (yet): it has not finished (400, the message says why)."""

@@ -22,6 +22,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "descent.settings.local")
 BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "heartbeat": {"task": "workers.tasks.beat_heartbeat", "schedule": 30.0},
     "sweep-runs": {"task": "workers.tasks.sweep_runs", "schedule": 30.0},
+    # Challenges that closed get their top entries verified; lost checks are sent again.
+    "sweep-verifications": {"task": "workers.tasks.sweep_verifications", "schedule": 60.0},
 }
 
 app = Celery("descent")

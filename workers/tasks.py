@@ -7,8 +7,10 @@ import time
 from celery import shared_task
 
 from challenges.services.sweeper import runs_sweep
+from challenges.services.verification import verification_sweep
 from descent.redis import get_redis
 from workers.training import train_run as train
+from workers.verification import verify_run as verify
 
 
 @shared_task(name="workers.tasks.echo")
@@ -35,3 +37,16 @@ def sweep_runs() -> dict[str, list[int]]:
     report = runs_sweep()
     return {"timed_out": report.timed_out, "failed": report.failed,
             "reenqueued": report.reenqueued}
+
+
+@shared_task(name="workers.tasks.verify_run", ignore_result=True)
+def verify_run(run_id: int, forwarded_from: str = "") -> str:
+    """Re-train a run on another worker and record whether it reproduces (verification)."""
+    return verify(run_id, forwarded_from=forwarded_from)
+
+
+@shared_task(name="workers.tasks.sweep_verifications", ignore_result=True)
+def sweep_verifications() -> dict[str, list]:
+    """Verify the top entries of challenges that closed; re-send checks that got lost."""
+    report = verification_sweep()
+    return {"challenges": report.challenges, "resent": report.resent}

@@ -13,7 +13,8 @@ from billiard.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
 from challenges.models import RunStatus
-from challenges.selectors.datasets import challenge_dataset
+from challenges.selectors.datasets import challenge_dataset, challenge_dataset_hash
+from challenges.selectors.ghosts import ghost_track
 from challenges.services.blueprint import blueprint_after_run
 from challenges.services.runs import (
     RunOutcome,
@@ -22,9 +23,12 @@ from challenges.services.runs import (
     run_finish,
     run_mark_cancelled,
 )
-from descent.engine import ENGINE_VERSION
+from challenges.services.verification import run_record_provenance
+from descent.engine import ENGINE_VERSION, Dataset, Model
 from descent.engine.metrics import score
+from descent.engine.reproduce import numeric_environment
 from descent.engine.training import train
+from workers.nodes import worker_node
 
 log = logging.getLogger(__name__)
 
@@ -37,11 +41,15 @@ def train_run(run_id: int) -> str:
         return "skipped: finished, held by a live worker, or out of attempts"
     recorder = RunRecorder(run_id=run.pk, attempt=run.attempt,
                            challenge_slug=run.challenge.slug, user=run.owner.username,
-                           epochs=run.spec["epochs"], ranked=run.ranked)
+                           epochs=run.spec["epochs"], ranked=run.ranked,
+                           ghost=ghost_track(run))
     challenge = run.challenge
     memory_error = False
     try:
         data = challenge_dataset(challenge)
+        run_record_provenance(run=run, worker_node=worker_node(),
+                              dataset_hash=challenge_dataset_hash(challenge),
+                              numeric=numeric_environment())
         result = train(run.spec, data, on_epoch=recorder.on_epoch, metric=challenge.metric)
         if result.status == "cancelled":
             if recorder.stopped_because == "superseded":
@@ -93,3 +101,12 @@ def train_run(run_id: int) -> str:
         # A run that meets its node's threshold may clear it (and tell the builder, live).
         blueprint_after_run(finished)
     return outcome.status if finished is not None else "superseded by a newer attempt"
+
+
+def model_scores(metric: str, model: Model, data: Dataset) -> tuple[float, float]:
+    """Score a trained model on the validation and the hidden test split (for verification).
+
+    Here, beside `train_run`, because the test labels are read in this module only.
+    """
+    return (score(metric, model, data.X_val, data.y_val, data.task),
+            score(metric, model, data.X_test, data.y_test, data.task))

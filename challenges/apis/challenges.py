@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -12,11 +14,25 @@ from challenges.apis.serializers import (
     ChallengeOutputSerializer,
     LeaderboardOutputSerializer,
 )
-from challenges.selectors.leaderboards import TIE_BREAK_TEXT, leaderboard_get
+from challenges.selectors.leaderboards import TIE_BREAK_TEXT, leaderboard_get, verified_only
 from challenges.selectors.visibility import challenge_get, challenges_published
 from challenges.services.submissions import quota_status
 from descent.api.pagination import CappedPageNumberPagination
 from descent.api.views import ServiceApi, paginated
+
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+FALSE_WORDS = frozenset({"", "0", "false", "no", "off"})
+
+
+def flag_param(request: Request, name: str) -> bool:
+    """Read a yes/no query parameter; a value that is neither is a 400 naming it."""
+    value = request.query_params.get(name, "").strip().lower()
+    if value in TRUE_WORDS:
+        return True
+    if value in FALSE_WORDS:
+        return False
+    raise serializers.ValidationError(
+        {name: [f"{value!r} is not a yes/no value; use {name}=1 or {name}=0"]})
 
 
 class ChallengeListApi(ServiceApi):
@@ -53,10 +69,15 @@ class LeaderboardApi(ServiceApi):
 
     permission_classes = [AllowAny]
 
-    @extend_schema(summary="Ranked entries: rank, user, run, score, submitted_at",
+    @extend_schema(summary="Ranked entries: rank, user, run, score, submitted_at, verification",
+                   parameters=[OpenApiParameter(
+                       "verified", OpenApiTypes.BOOL, description="1: only the entries a "
+                       "second worker reproduced (their ranks stay those of the whole board)")],
                    responses={200: LeaderboardOutputSerializer})
     def get(self, request: Request, slug: str) -> Response:
+        verified = flag_param(request, "verified")
         challenge = challenge_get(slug=slug, viewer=request.user)
-        board = {"challenge": challenge, "ties": TIE_BREAK_TEXT,
-                 "entries": leaderboard_get(challenge=challenge)}
+        entries = leaderboard_get(challenge=challenge)
+        board = {"challenge": challenge, "ties": TIE_BREAK_TEXT, "verified_only": verified,
+                 "entries": verified_only(entries) if verified else entries}
         return Response(LeaderboardOutputSerializer(board).data)

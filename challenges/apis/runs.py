@@ -1,4 +1,4 @@
-"""Run APIs: submit a spec, read a run, cancel it, share it, list the caller's runs."""
+"""Run APIs: submit a spec, read a run, cancel it, share it, verify it, list the caller's runs."""
 
 from __future__ import annotations
 
@@ -13,15 +13,19 @@ from challenges.apis.serializers import (
     RunOutputSerializer,
     SubmissionOutputSerializer,
 )
+from challenges.errors import NotAllowed, NotFound
+from challenges.selectors.ghosts import ghost_source_get
 from challenges.selectors.runs import runs_of_builder
 from challenges.selectors.visibility import (
     challenge_get,
     fork_source_get,
+    is_staff,
     run_get,
     run_get_owned,
 )
 from challenges.services.runs import run_cancel, run_set_shared
 from challenges.services.submissions import quota_status, run_submit
+from challenges.services.verification import verification_request, verification_request_top
 from descent.api.pagination import CappedPageNumberPagination
 from descent.api.schema import TooManyRequestsSerializer
 from descent.api.serializers import StrictInputSerializer
@@ -42,6 +46,10 @@ class SubmissionApi(ServiceApi):
         note = serializers.CharField(max_length=500, required=False, allow_blank=True,
                                      default="")
         forked_from = serializers.IntegerField(required=False, allow_null=True, default=None)
+        ghost_run = serializers.IntegerField(
+            required=False, allow_null=True, default=None,
+            help_text="race this finished run of the challenge: its recorded losses replay "
+                      "beside the new run, epoch by epoch (never its spec)")
 
         def validate_forked_from(self, run_id: int | None) -> object:
             if run_id is None:
@@ -50,6 +58,15 @@ class SubmissionApi(ServiceApi):
             if run is None:
                 raise serializers.ValidationError("no run with a spec you can see has that id")
             return run
+
+        def validate_ghost_run(self, run_id: int | None) -> object:
+            if run_id is None:
+                return None
+            try:
+                return ghost_source_get(run_id=run_id, viewer=self.context["viewer"],
+                                        challenge=self.context["challenge"])
+            except (NotFound, ValueError) as exc:
+                raise serializers.ValidationError(str(exc)) from None
 
     @extend_schema(
         summary="Submit a spec: 201 with the run (id, status, url)",
@@ -63,7 +80,8 @@ class SubmissionApi(ServiceApi):
     )
     def post(self, request: Request, slug: str) -> Response:
         challenge = challenge_get(slug=slug, viewer=request.user)
-        serializer = self.InputSerializer(data=request.data, context={"viewer": request.user})
+        serializer = self.InputSerializer(data=request.data, context={"viewer": request.user,
+                                                                      "challenge": challenge})
         serializer.is_valid(raise_exception=True)
         run = run_submit(user=request.user, challenge=challenge, **serializer.validated_data)
         context = {"viewer": request.user,
@@ -115,6 +133,54 @@ class RunShareApi(ServiceApi):
         run = run_set_shared(run=run_get_owned(run_id=run_id, viewer=request.user),
                              shared=serializer.validated_data["shared"])
         return Response(RunOutputSerializer(run, context={"viewer": request.user}).data)
+
+
+def _staff_only(viewer: object) -> None:
+    if not is_staff(viewer):
+        raise NotAllowed("only staff can ask for a verification")
+
+
+class RunVerifyApi(ServiceApi):
+    """Ask a second worker to re-train a finished run and compare its history (staff)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(summary="Verify a finished run (staff): 202, its verification pending; a "
+                   "worker re-trains it and records reproduced or mismatch", request=None,
+                   responses={202: RunOutputSerializer,
+                              403: OpenApiResponse(description="not staff")})
+    def post(self, request: Request, run_id: int) -> Response:
+        run = run_get(run_id=run_id, viewer=request.user)
+        _staff_only(request.user)
+        verification_request(runs=[run], requested_by=request.user)
+        run = run_get(run_id=run_id, viewer=request.user)
+        return Response(RunOutputSerializer(run, context={"viewer": request.user}).data,
+                        status=status.HTTP_202_ACCEPTED)
+
+
+class ChallengeVerifyApi(ServiceApi):
+    """Ask for the top entries of a challenge's leaderboard to be verified (staff)."""
+
+    permission_classes = [IsAuthenticated]
+
+    class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "VerificationRequest"
+
+        challenge = serializers.SlugField()
+        runs = serializers.ListField(child=serializers.IntegerField(),
+                                     help_text="the runs whose verification is now pending")
+
+    @extend_schema(summary="Verify the top entries (VERIFY_TOP_N) of a challenge (staff): 202",
+                   request=None, responses={202: OutputSerializer,
+                                            403: OpenApiResponse(description="not staff")})
+    def post(self, request: Request, slug: str) -> Response:
+        challenge = challenge_get(slug=slug, viewer=request.user)
+        _staff_only(request.user)
+        checks = verification_request_top(challenge=challenge, requested_by=request.user)
+        return Response(self.OutputSerializer({"challenge": challenge.slug,
+                                               "runs": [c.run_id for c in checks]}).data,
+                        status=status.HTTP_202_ACCEPTED)
 
 
 class MyRunsApi(ServiceApi):

@@ -15,7 +15,9 @@ from rest_framework import serializers
 from challenges.models import Challenge, Run, RunStatus
 from challenges.selectors.blueprint import CLEARED, LOCKED, OPEN
 from challenges.selectors.datasets import dataset_describe
+from challenges.selectors.ghosts import ghost_summary
 from challenges.selectors.history import run_history
+from challenges.selectors.verification import verification_of
 from challenges.selectors.visibility import run_spec_visible, run_test_score_visible
 
 # Named for the schema's enums (SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]).
@@ -150,6 +152,25 @@ class DiagnosisSerializer(serializers.Serializer):
     message = serializers.CharField()
 
 
+@extend_schema_field({
+    "type": "object", "nullable": True,
+    "description": "The run's latest verification: a second worker re-trained it and compared "
+                   "every recorded value (null: never asked). `detail`: `summary`, "
+                   "`bit_for_bit`, `values_compared`, `differences`, `largest` and `first` "
+                   "(`epoch`, `field`, `recorded`, `rerun`, `absolute`, `relative`), `rtol`, "
+                   "`atol`, `score`, `test_score_agrees`, `recorded` and `rerun` (engine "
+                   "version, numpy, BLAS, dataset hash, worker), `independence`, `why`.",
+    "properties": {
+        "status": {"type": "string", "enum": ["pending", "reproduced", "mismatch", "error"]},
+        "checked_at": {"type": "string", "format": "date-time", "nullable": True},
+        "detail": {"type": "object", "additionalProperties": True},
+    },
+    "required": ["status", "checked_at", "detail"],
+})
+class VerificationField(serializers.DictField):
+    """A verification as `RunVerification.as_dict` gives it."""
+
+
 class RunOutputSerializer(serializers.Serializer):
     """A run as the viewer (context `viewer`) may see it: spec and test score where allowed."""
 
@@ -187,6 +208,18 @@ class RunOutputSerializer(serializers.Serializer):
     disqualified_reason = serializers.SerializerMethodField()
     worker_host = serializers.CharField()
     engine_version = serializers.CharField()
+    # What else decides the numbers (verification): the worker node, the data's hash, numpy.
+    worker_node = serializers.CharField()
+    dataset_hash = serializers.CharField()
+    numpy_version = serializers.CharField()
+    blas = serializers.CharField()
+    verification = serializers.SerializerMethodField()
+    ghost_run = serializers.IntegerField(source="ghost_run_id", allow_null=True,
+                                         help_text="the run this one races (a ghost race)")
+
+    @extend_schema_field(VerificationField(allow_null=True))
+    def get_verification(self, run: Run) -> dict[str, Any] | None:
+        return verification_of(run)
 
     def _spec_visible(self, run: Run) -> bool:
         cache = self.context.setdefault("_spec_visible", {})
@@ -228,10 +261,25 @@ class RunDetailOutputSerializer(RunOutputSerializer):
         ref_name = "RunDetail"
 
     history = serializers.SerializerMethodField()
+    ghost = serializers.SerializerMethodField()
 
     @extend_schema_field(serializers.ListField(child=EpochRecordField()))
     def get_history(self, run: Run) -> list[dict[str, Any]]:
-        return run_history(run)
+        history = run_history(run)
+        self.context.setdefault("_history", {})[run.pk] = history
+        return history
+
+    @extend_schema_field({
+        "type": "object", "nullable": True,
+        "description": "The ghost this run races (null: none): `run`, `user`, `status`, "
+                       "`last_epoch`, `records` (its losses per epoch, thinned to ~500; never "
+                       "its spec) and `gap` at this run's last epoch (`epoch`, `train_loss`, "
+                       "`val_loss`, `delta` = this run's val_loss − the ghost's).",
+        "additionalProperties": True,
+    })
+    def get_ghost(self, run: Run) -> dict[str, Any] | None:
+        history = self.context.get("_history", {}).get(run.pk)
+        return ghost_summary(run, history=history)
 
 
 class SubmissionOutputSerializer(RunOutputSerializer):
@@ -269,6 +317,7 @@ class LeaderboardEntrySerializer(serializers.Serializer):
                                         "by validation score")
     rank_change = serializers.IntegerField(allow_null=True, help_text="places gained (+) or "
                                            "lost (−) from the validation ranking")
+    verification = VerificationField(allow_null=True)
 
     @extend_schema_field(OpenApiTypes.DATETIME)
     def get_submitted_at(self, entry: Any) -> str:
@@ -286,6 +335,8 @@ class LeaderboardOutputSerializer(serializers.Serializer):
     metric = serializers.CharField(source="challenge.metric")
     higher_is_better = serializers.BooleanField(source="challenge.higher_is_better")
     ties = serializers.CharField()
+    verified_only = serializers.BooleanField(help_text="only entries a second worker "
+                                             "reproduced (`?verified=1`), with their ranks")
     entries = LeaderboardEntrySerializer(many=True)
 
 

@@ -5,10 +5,12 @@ from django.urls import path
 from challenges.apis.blueprint import BlueprintApi, LabApi, LabDetailApi, QuizApi
 from challenges.apis.challenges import ChallengeDetailApi, ChallengeListApi, LeaderboardApi
 from challenges.apis.runs import (
+    ChallengeVerifyApi,
     MyRunsApi,
     RunCancelApi,
     RunDetailApi,
     RunShareApi,
+    RunVerifyApi,
     SubmissionApi,
 )
 
@@ -23,6 +25,9 @@ urlpatterns = [
     path("runs/<int:run_id>/", RunDetailApi.as_view(), name="api-run"),
     path("runs/<int:run_id>/cancel/", RunCancelApi.as_view(), name="api-run-cancel"),
     path("runs/<int:run_id>/share/", RunShareApi.as_view(), name="api-run-share"),
+    path("runs/<int:run_id>/verify/", RunVerifyApi.as_view(), name="api-run-verify"),
+    path("challenges/<slug:slug>/verify/", ChallengeVerifyApi.as_view(),
+         name="api-challenge-verify"),
     path("blueprint/", BlueprintApi.as_view(), name="api-blueprint"),
     path("blueprint/<slug:slug>/quiz/", QuizApi.as_view(), name="api-blueprint-quiz"),
     path("challenges/<slug:slug>/lab/", LabApi.as_view(), name="api-lab"),

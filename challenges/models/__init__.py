@@ -9,6 +9,7 @@ from challenges.models.run import (
     RunHistoryChunk,
     RunStatus,
 )
+from challenges.models.verification import RunVerification, VerificationStatus
 
 __all__ = [
     "FINAL_STATUSES",
@@ -24,4 +25,6 @@ __all__ = [
     "Run",
     "RunHistoryChunk",
     "RunStatus",
+    "RunVerification",
+    "VerificationStatus",
 ]

@@ -54,6 +54,8 @@ class Challenge(models.Model):
     closes_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     starter_spec = models.JSONField(default=dict, blank=True)
+    # Set once the close asked for its top entries to be verified (services/verification.py).
+    verification_requested_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -50,6 +50,15 @@ class Run(models.Model):
     cancel_requested = models.BooleanField(default=False)
     worker_host = models.CharField(max_length=200, blank=True, default="")
     engine_version = models.CharField(max_length=20, blank=True, default="")
+    # What else decides the numbers, recorded by the worker for verification (issue 15): the
+    # Celery node that trained it, the data set's arrays, and the arithmetic underneath.
+    worker_node = models.CharField(max_length=200, blank=True, default="")
+    dataset_hash = models.CharField(max_length=64, blank=True, default="")
+    numpy_version = models.CharField(max_length=32, blank=True, default="")
+    blas = models.CharField(max_length=100, blank=True, default="")
+    # A ghost race: the run whose recorded history this one races, epoch by epoch.
+    ghost_run = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="ghost_races")
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)

@@ -17,6 +17,7 @@ from django.db.models import F, Window
 from django.db.models.functions import RowNumber
 
 from challenges.models import Challenge, Run, RunStatus
+from challenges.selectors.verification import verification_of
 
 TIE_BREAK_TEXT = "Ties: better score, then fewer parameters, then earlier submission."
 
@@ -32,6 +33,13 @@ class LeaderboardEntry:
     parameter_count: int
     submitted_at: Any
     val_rank: int | None  # after close: the rank this builder had by validation score
+    # {status, checked_at, detail} of the run's latest verification, or None if never asked
+    verification: dict[str, Any] | None = None
+
+    @property
+    def verified(self) -> bool:
+        """Tell whether a second worker reproduced this entry's run."""
+        return self.verification is not None and self.verification["status"] == "reproduced"
 
     @property
     def rank_change(self) -> int | None:
@@ -44,7 +52,7 @@ class LeaderboardEntry:
             "val_score": self.val_score, "test_score": self.test_score,
             "parameter_count": self.parameter_count,
             "submitted_at": self.submitted_at.isoformat(), "val_rank": self.val_rank,
-            "rank_change": self.rank_change,
+            "rank_change": self.rank_change, "verification": self.verification,
         }
 
 
@@ -60,7 +68,7 @@ def _best_per_builder(challenge: Challenge, field: str) -> list[Run]:
                            **{f"{field}__gt": -math.inf, f"{field}__lt": math.inf})
         .annotate(place=Window(RowNumber(), partition_by=[F("owner_id")], order_by=order))
         .filter(place=1)
-        .select_related("owner")
+        .select_related("owner", "verification")
         .order_by(*order)
     )
     return list(rows)
@@ -81,10 +89,16 @@ def leaderboard_get(*, challenge: Challenge) -> list[LeaderboardEntry]:
             val_score=run.val_score, test_score=run.test_score if closed else None,
             parameter_count=run.parameter_count, submitted_at=run.created_at,
             val_rank=val_ranks.get(run.owner_id) if closed else None,
+            verification=verification_of(run),
         )
         for place, run in enumerate(ranked, start=1)
     ]
     return entries
+
+
+def verified_only(entries: list[LeaderboardEntry]) -> list[LeaderboardEntry]:
+    """Keep the entries a second worker reproduced, with the ranks they have on the board."""
+    return [entry for entry in entries if entry.verified]
 
 
 def leaderboards_for(challenges: Iterable[Challenge]) -> dict[int, list[LeaderboardEntry]]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from challenges.models import Challenge, Run, RunStatus
+from challenges.selectors.ghosts import ghost_curves
 from challenges.selectors.history import run_histories
 from challenges.selectors.leaderboards import leaderboard_get
 from descent.redis import get_redis
@@ -61,7 +62,7 @@ def challenge_snapshot(challenge: Challenge, viewer: Any) -> dict[str, Any]:
         "running": [
             {"run": run.pk, "user": run.owner.username, "epoch": run.epochs_done,
              "epochs": run.spec.get("epochs"), "train_loss": run.train_loss,
-             "val_loss": run.val_loss, "ranked": run.ranked}
+             "val_loss": run.val_loss, "ranked": run.ranked, "ghost_run": run.ghost_run_id}
             for run in in_flight
         ],
         "curves": [
@@ -71,4 +72,7 @@ def challenge_snapshot(challenge: Challenge, viewer: Any) -> dict[str, Any]:
              "records": curves[run.pk]}
             for run in race
         ],
+        # Each run in flight that races a ghost: the ghost's curve as far as the race came.
+        "ghosts": [{"racer": racer, **ghost} for racer, ghost in
+                   ghost_curves(in_flight[:RACE_TOP], points=CURVE_POINTS).items()],
     }

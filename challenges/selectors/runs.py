@@ -12,5 +12,5 @@ from challenges.models import Challenge, Run
 
 def runs_of_builder(*, user: Any, challenge: Challenge) -> QuerySet[Run]:
     """Return `user`'s runs on `challenge`, newest first."""
-    return Run.objects.filter(owner=user, challenge=challenge).select_related("challenge",
-                                                                             "owner")
+    return Run.objects.filter(owner=user, challenge=challenge).select_related(
+        "challenge", "owner", "verification")

@@ -36,7 +36,7 @@ def challenges_published() -> QuerySet[Challenge]:
 
 def runs_visible_to(viewer: Any) -> QuerySet[Run]:
     """Runs anyone may look at: every run of a visible challenge; staff see drafts' too."""
-    runs = Run.objects.select_related("challenge", "owner")
+    runs = Run.objects.select_related("challenge", "owner", "verification")
     if is_staff(viewer):
         return runs
     return runs.exclude(challenge__status=Challenge.Status.DRAFT)

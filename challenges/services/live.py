@@ -33,27 +33,37 @@ def run_group(run_id: int) -> str:
 
 
 def publish_run_epochs(*, run_id: int, records: list[dict[str, Any]], epochs: int,
-                       epoch_ended_at: float = 0.0) -> None:
-    """Tell the run's own watchers about the epochs just recorded (every flush, ≤ 10/s)."""
+                       epoch_ended_at: float = 0.0, ghost: dict[str, Any] | None = None) -> None:
+    """Tell the run's own watchers about the epochs just recorded (every flush, ≤ 10/s).
+
+    A run racing a ghost also says where the ghost is at the last of those epochs (`ghost`).
+    """
     if not records:
         return
     last = records[-1]
-    publish_on_commit(run_group(run_id), {
+    message = {
         "type": "run.epoch", "run": run_id, "epoch": last["epoch"], "epochs": epochs,
         "train_loss": last.get("train_loss"), "val_loss": last.get("val_loss"),
         "records": records, "at": epoch_ended_at,
-    })
+    }
+    if ghost is not None:
+        message["ghost"] = ghost
+    publish_on_commit(run_group(run_id), message)
 
 
 def publish_run_progress(*, run_id: int, challenge_slug: str, user: str,
                          record: dict[str, Any], epochs: int, ranked: bool,
-                         epoch_ended_at: float = 0.0) -> None:
-    """Tell a challenge's watchers where a run is: its latest epoch and losses."""
-    publish_on_commit(challenge_group(challenge_slug), {
+                         epoch_ended_at: float = 0.0, ghost: dict[str, Any] | None = None
+                         ) -> None:
+    """Tell a challenge's watchers where a run is: its latest epoch and losses (and ghost)."""
+    message = {
         "type": "run.progress", "run": run_id, "user": user, "epoch": record["epoch"],
         "epochs": epochs, "train_loss": record.get("train_loss"),
         "val_loss": record.get("val_loss"), "ranked": ranked, "at": epoch_ended_at,
-    })
+    }
+    if ghost is not None:
+        message["ghost"] = ghost
+    publish_on_commit(challenge_group(challenge_slug), message)
 
 
 def publish_run_status(run: Run) -> None:
@@ -68,6 +78,13 @@ def publish_run_status(run: Run) -> None:
             "type": "run.finished", "run": run.pk, "user": run.owner.username,
             "status": run.status, "score": run.score, "ranked": run.ranked,
         })
+
+
+def publish_run_verification(*, run_id: int, verification: dict[str, Any]) -> None:
+    """Tell the run's watchers that its verification changed (pending, or the verdict)."""
+    publish_on_commit(run_group(run_id), {
+        "type": "run.verification", "run": run_id, "verification": verification,
+    })
 
 
 def publish_leaderboard(challenge: Challenge) -> None:

@@ -20,6 +20,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from challenges.models import Challenge, Run, RunHistoryChunk, RunStatus
+from challenges.selectors.ghosts import GhostTrack
 from challenges.services.cancellations import CancelWatch, cancel_announce, cancel_watch
 from challenges.services.leaderboards import leaderboard_announce
 from challenges.services.live import publish_run_epochs, publish_run_progress, publish_run_status
@@ -60,6 +61,7 @@ def run_create(
     forked_from: Run | None = None,
     lab_group: Any = None,
     enqueue: bool = True,
+    ghost_run: Run | None = None,
 ) -> Run:
     """Write a queued run of an already checked, normalised spec; enqueue it after commit.
 
@@ -75,7 +77,7 @@ def run_create(
             note=note,
             quota_day=utc_day(now), counts_toward_quota=counts_toward_quota, ranked=ranked,
             shared=shared, parameter_count=parameter_count, forked_from=forked_from,
-            lab_group=lab_group, enqueued_at=now,
+            lab_group=lab_group, enqueued_at=now, ghost_run=ghost_run,
         )
         if enqueue:
             transaction.on_commit(lambda: run_enqueue(run))
@@ -133,6 +135,13 @@ class RunRecorder:
     last_race_publish: float = 0.0
     race_epoch: int = 0
     watch: CancelWatch = field(default_factory=cancel_watch)
+    ghost: GhostTrack | None = None  # the run this one races, if any
+
+    def ghost_at(self, record: dict[str, Any]) -> dict[str, Any] | None:
+        """The ghost at `record`'s epoch and the gap, for the live messages (None: no race)."""
+        if self.ghost is None:
+            return None
+        return self.ghost.at(record["epoch"], record.get("val_loss"))
 
     def on_epoch(self, record: dict[str, Any]) -> bool:
         # JSON (and PostgreSQL's jsonb) has no NaN or infinity: store those as null.
@@ -158,7 +167,8 @@ class RunRecorder:
         self.race_epoch = self.last_record["epoch"]
         publish_run_progress(run_id=self.run_id, challenge_slug=self.challenge_slug,
                              user=self.user, record=self.last_record, epochs=self.epochs,
-                             ranked=self.ranked, epoch_ended_at=self.last_epoch_at)
+                             ranked=self.ranked, epoch_ended_at=self.last_epoch_at,
+                             ghost=self.ghost_at(self.last_record))
 
     def flush(self) -> bool:
         """Write buffered epochs and beat the heartbeat; return False if the run is not ours."""
@@ -183,7 +193,8 @@ class RunRecorder:
                                                first_epoch=records[0]["epoch"], records=records)
         # Committed: now the watchers may hear of it.
         publish_run_epochs(run_id=self.run_id, records=records, epochs=self.epochs,
-                           epoch_ended_at=self.last_epoch_at)
+                           epoch_ended_at=self.last_epoch_at,
+                           ghost=self.ghost_at(records[-1]) if records else None)
         if records and time.monotonic() - self.last_race_publish >= RACE_EVERY_SECONDS:
             self.publish_race()
         return self.stopped_because != "cancelled"

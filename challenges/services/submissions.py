@@ -112,9 +112,13 @@ def run_submit(
     spec: Any,
     note: str = "",
     forked_from: Run | None = None,
+    ghost_run: Run | None = None,
     now: dt.datetime | None = None,
 ) -> Run:
-    """Validate the spec, spend one of today's runs, write the run and enqueue its training."""
+    """Validate the spec, spend one of today's runs, write the run and enqueue its training.
+
+    `ghost_run` (already checked by `selectors.ghosts.ghost_source_get`) is the run it races.
+    """
     now = now or timezone.now()
     challenge_check_open(challenge, now)
     normalised, parameters = spec_check(challenge=challenge, spec=spec)
@@ -124,7 +128,8 @@ def run_submit(
         if quota.left <= 0:
             raise QuotaExceeded(quota)
         run = run_create(owner=user, challenge=challenge, spec=normalised, note=note, now=now,
-                         parameter_count=parameters, forked_from=forked_from)
+                         parameter_count=parameters, forked_from=forked_from,
+                         ghost_run=ghost_run)
         if forked_from is not None:
             forks_counted(forked_from)
     return run

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from challenges.lessons import render_lesson
 from challenges.preview import dataset_preview
-from challenges.selectors.leaderboards import TIE_BREAK_TEXT, leaderboard_get
+from challenges.selectors.leaderboards import TIE_BREAK_TEXT, leaderboard_get, verified_only
 from challenges.selectors.runs import runs_of_builder
 from challenges.selectors.visibility import challenge_get, challenges_visible_to
 from challenges.services.submissions import quota_status
@@ -28,11 +28,16 @@ def challenge_page(request: HttpRequest, slug: str) -> HttpResponse:
     """Show the lesson, the data, the leaderboard and, signed in, the visitor's runs and quota."""
     challenge = challenge_get(slug=slug, viewer=request.user)
     now = timezone.now()
+    entries = leaderboard_get(challenge=challenge)
+    # ?verified=1: only the entries a second worker reproduced (the page's toggle).
+    verified = request.GET.get("verified") == "1"
     context = {
         "challenge": challenge,
         "lesson_html": render_lesson(challenge.lesson),
         "data": dataset_preview(challenge),
-        "entries": leaderboard_get(challenge=challenge),
+        "entries": verified_only(entries) if verified else entries,
+        "verified_only": verified,
+        "leader": entries[0] if entries else None,
         "closed": challenge.is_closed(now),
         "accepts_submissions": challenge.accepts_submissions(now),
         "tie_break_text": TIE_BREAK_TEXT,

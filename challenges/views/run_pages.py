@@ -29,6 +29,9 @@ def run_page(request: HttpRequest, run_id: int) -> HttpResponse:
         "last_epoch": data["history"][-1] if data["history"] else None,
         "live": run.status in LIVE_STATUSES,
         "can_act": run_owned_by(run, request.user),
+        "ghost": data["ghost"],
+        # "Race this run": a finished run of a challenge that takes submissions.
+        "can_race": run.is_final and run.challenge.accepts_submissions(),
     }
     return render(request, "challenges/run.html", context)
 

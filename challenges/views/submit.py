@@ -10,8 +10,9 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from challenges.errors import ChallengeNotOpen, QuotaExceeded, SubmissionRejected
+from challenges.errors import ChallengeNotOpen, NotFound, QuotaExceeded, SubmissionRejected
 from challenges.models import Challenge, Run
+from challenges.selectors.ghosts import ghost_source_get
 from challenges.selectors.visibility import challenge_get, fork_source_get
 from challenges.services.submissions import quota_status, run_submit
 
@@ -24,10 +25,12 @@ class SubmitForm(forms.Form):
     )
     note = forms.CharField(max_length=500, required=False)
     forked_from = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    ghost_run = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: Any, challenge: Challenge, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
+        self.challenge = challenge
 
     def clean_spec(self) -> Any:
         text = self.cleaned_data["spec"]
@@ -47,6 +50,28 @@ class SubmitForm(forms.Form):
             raise forms.ValidationError("no run with a spec you can see has that id")
         return run
 
+    def clean_ghost_run(self) -> Run | None:
+        run_id = self.cleaned_data.get("ghost_run")
+        if run_id is None:
+            return None
+        try:
+            return ghost_source_get(run_id=run_id, viewer=self.user, challenge=self.challenge)
+        except (NotFound, ValueError) as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+
+def _ghost_source(request: HttpRequest, challenge: Challenge) -> tuple[Run | None, str]:
+    """Return the run named by ?race= if the visitor may race it here, else None and why."""
+    raw = request.GET.get("race", "")
+    if not raw:
+        return None, ""
+    if not raw.isdigit():
+        return None, f"Cannot race {raw!r}: a run id is a number."
+    try:
+        return ghost_source_get(run_id=int(raw), viewer=request.user, challenge=challenge), ""
+    except (NotFound, ValueError) as exc:
+        return None, f"Cannot race run {raw}: {exc}."
+
 
 def _fork_source(request: HttpRequest) -> tuple[Run | None, str]:
     """Return the run named by ?fork= if its spec is visible, else None and why not."""
@@ -59,12 +84,16 @@ def _fork_source(request: HttpRequest) -> tuple[Run | None, str]:
     return run, ""
 
 
-def _initial(challenge: Challenge, fork: Run | None) -> dict[str, Any]:
+def _initial(challenge: Challenge, fork: Run | None, ghost: Run | None) -> dict[str, Any]:
     spec = fork.spec if fork is not None else challenge.starter_spec
+    note = f"fork of run {fork.pk}" if fork is not None else ""
+    if ghost is not None:
+        note = f"{note}; racing run {ghost.pk}" if note else f"racing run {ghost.pk}"
     return {
         "spec": json.dumps(spec or {"version": 1, "layers": []}, indent=2),
         "forked_from": fork.pk if fork is not None else None,
-        "note": f"fork of run {fork.pk}" if fork is not None else "",
+        "ghost_run": ghost.pk if ghost is not None else None,
+        "note": note,
     }
 
 
@@ -77,10 +106,11 @@ def submit_page(request: HttpRequest, slug: str) -> HttpResponse:
         "spec_errors": [],
         "problem": "",
         "fork_notice": "",
+        "race_notice": "",
     }
     status = 200
     if request.method == "POST":
-        form = SubmitForm(request.POST, user=request.user)
+        form = SubmitForm(request.POST, user=request.user, challenge=challenge)
         if form.is_valid():
             try:
                 run = run_submit(
@@ -89,6 +119,7 @@ def submit_page(request: HttpRequest, slug: str) -> HttpResponse:
                     spec=form.cleaned_data["spec"],
                     note=form.cleaned_data["note"],
                     forked_from=form.cleaned_data["forked_from"],
+                    ghost_run=form.cleaned_data["ghost_run"],
                 )
             except SubmissionRejected as exc:
                 context["spec_errors"] = sorted(exc.errors.items())
@@ -105,8 +136,10 @@ def submit_page(request: HttpRequest, slug: str) -> HttpResponse:
             status = 400
     else:
         fork, context["fork_notice"] = _fork_source(request)
-        context["fork"] = fork
-        form = SubmitForm(initial=_initial(challenge, fork), user=request.user)
+        ghost, context["race_notice"] = _ghost_source(request, challenge)
+        context["fork"], context["ghost"] = fork, ghost
+        form = SubmitForm(initial=_initial(challenge, fork, ghost), user=request.user,
+                          challenge=challenge)
     context["form"] = form
     context["quota"] = quota_status(user=request.user, challenge=challenge)
     context["accepts_submissions"] = challenge.accepts_submissions()

@@ -3,8 +3,9 @@
     descent train SPEC.json --dataset NAME [--plot loss.png] [--seed N]
     descent datasets
     descent login URL [--username NAME] [--password-stdin] · descent logout [URL]
-    descent challenges · descent leaderboard SLUG [--watch]
-    descent submit SPEC.json --challenge SLUG [--note TEXT] [--watch] · descent watch RUN_ID
+    descent challenges · descent leaderboard SLUG [--watch] [--verified]
+    descent submit SPEC.json --challenge SLUG [--note TEXT] [--watch] [--race RUN_ID|leader]
+    descent watch RUN_ID
     descent fork RUN_ID [-o spec.json] · descent diff RUN_A RUN_B
     descent reproduce RUN_ID [--rtol 1e-9]
 
@@ -177,16 +178,18 @@ def challenges(server: str | None) -> None:
 @cli.command()
 @click.argument("slug")
 @click.option("--watch", is_flag=True, help="stay connected and redraw it live (Ctrl-C stops)")
+@click.option("--verified", is_flag=True,
+              help="only the entries a second worker reproduced (their ranks stay)")
 @server_option
-def leaderboard(slug: str, watch: bool, server: str | None) -> None:
+def leaderboard(slug: str, watch: bool, verified: bool, server: str | None) -> None:
     """Show the leaderboard of challenge SLUG, once or live."""
     with api(server) as client:
-        board = client.leaderboard(slug)
+        board = client.leaderboard(slug, verified=verified)
         token = client.api_token
         url = client.server
     if not watch:
         out.print(render.leaderboard_table(slug, board["entries"], board.get("ranked_by", ""),
-                                           board.get("metric", "")))
+                                           board.get("metric", ""), verified_only=verified))
         return
     from rich.live import Live
 
@@ -220,19 +223,42 @@ def leaderboard(slug: str, watch: bool, server: str | None) -> None:
               help="the run this spec was forked from (its card counts the fork)")
 @click.option("--watch", is_flag=True,
               help="stream the run until it ends; then print its status, score and rank")
+@click.option("--race", metavar="RUN_ID|leader",
+              help="race a finished run of the challenge (or its leader): its recorded losses "
+                   "replay beside yours, epoch by epoch, with the gap")
 @server_option
 def submit(spec: Path, slug: str, note: str, forked_from: int | None, watch: bool,
-           server: str | None) -> None:
+           race: str | None, server: str | None) -> None:
     """Submit SPEC.json to challenge SLUG (and with --watch, follow it to the end)."""
     document = read_spec_file(spec)
     with api(server) as client:
-        run = client.submit(slug, document, note=note, forked_from=forked_from)
+        ghost = race_target(client, slug, race) if race else None
+        run = client.submit(slug, document, note=note, forked_from=forked_from,
+                            ghost_run=ghost)
         quota = run.get("quota") or {}
         left = f"; {quota['left']} of {quota['limit']} runs left today" if quota else ""
         out.print(f"submitted run #{run['id']} to {slug} ({run['status']}): "
                   f"{client.server}{run.get('url', '')}{left}")
+        if ghost is not None:
+            out.print(f"racing run #{ghost}: its recorded losses replay beside yours, epoch by "
+                      "epoch (Δ = your validation loss − the ghost's; negative is ahead)")
         if watch:
             finish(watch_run(client, run["id"]))
+
+
+def race_target(client: ApiClient, slug: str, race: str) -> int:
+    """Resolve `--race`: a run id, or `leader` (rank 1 of the challenge's leaderboard now)."""
+    if race.lstrip("#").isdigit():
+        return int(race.lstrip("#"))
+    if race.lower() != "leader":
+        raise CliError(f"--race {race}: give a run id or 'leader'", exit_code=EXIT_USAGE)
+    entries = client.leaderboard(slug).get("entries") or []
+    if not entries:
+        raise CliError(f"--race leader: challenge {slug} has no ranked run to race yet",
+                       exit_code=EXIT_USAGE)
+    leader = entries[0]
+    out.print(f"the leader of {slug} is {leader['user']}'s run #{leader['run']}")
+    return int(leader["run"])
 
 
 @cli.command()
@@ -283,6 +309,8 @@ def report_run(client: ApiClient, run_id: int) -> int:
     for diagnosis in run.get("diagnoses") or []:
         out.print(f"diagnosis [{diagnosis.get('code')}]: {diagnosis.get('message')}",
                   markup=False)
+    if run.get("ghost"):
+        out.print(render.race_result(run), markup=False)
     if status == "succeeded":
         board = client.leaderboard(run["challenge"])
         entries = board.get("entries", [])

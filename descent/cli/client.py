@@ -178,15 +178,18 @@ class ApiClient:
     def challenge(self, slug: str) -> dict[str, Any]:
         return self.get(f"/api/challenges/{slug}/", what=f"challenge '{slug}'")
 
-    def leaderboard(self, slug: str) -> dict[str, Any]:
+    def leaderboard(self, slug: str, verified: bool = False) -> dict[str, Any]:
+        params = {"verified": 1} if verified else {}
         return self.get(f"/api/challenges/{slug}/leaderboard/",
-                        what=f"the leaderboard of '{slug}'")
+                        what=f"the leaderboard of '{slug}'", **params)
 
     def submit(self, slug: str, spec: Any, note: str = "",
-               forked_from: int | None = None) -> dict[str, Any]:
+               forked_from: int | None = None, ghost_run: int | None = None) -> dict[str, Any]:
         payload: dict[str, Any] = {"spec": spec, "note": note}
         if forked_from is not None:
             payload["forked_from"] = forked_from
+        if ghost_run is not None:
+            payload["ghost_run"] = ghost_run
         return self.post(f"/api/challenges/{slug}/submissions/", payload, what="the submission")
 
     def run(self, run_id: int) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from descent.cli.specs import MISSING
-from descent.cli.stream import LeaderboardWatch, RunWatch
+from descent.cli.stream import LeaderboardWatch, RunWatch, gap_words
 
 out = Console(soft_wrap=True, highlight=False)
 err = Console(stderr=True, soft_wrap=True, highlight=False)
@@ -67,21 +67,35 @@ def challenges_table(challenges: list[dict[str, Any]]) -> Table:
     return table
 
 
+VERIFICATION_WORDS = {"reproduced": "✓ reproduced", "mismatch": "✗ mismatch",
+                      "pending": "checking", "error": "not checked"}
+
+
+def verification_words(verification: dict[str, Any] | None) -> str:
+    """Say an entry's verification in a word or two; a dash if it was never asked."""
+    if not verification:
+        return "-"
+    return VERIFICATION_WORDS.get(verification.get("status"), str(verification.get("status")))
+
+
 def leaderboard_table(slug: str, entries: list[dict[str, Any]], ranked_by: str = "",
-                      metric: str = "") -> Table:
-    """The ranked entries: rank, builder, run, score, parameters, submitted."""
+                      metric: str = "", verified_only: bool = False) -> Table:
+    """The ranked entries: rank, builder, run, score, parameters, verified, submitted."""
     by = f" by {ranked_by}" if ranked_by else ""
-    table = Table(title=f"leaderboard: {slug}{by}")
+    only = ", verified entries only" if verified_only else ""
+    table = Table(title=f"leaderboard: {slug}{by}{only}")
     for column, justify in (("rank", "right"), ("user", "left"), ("run", "right"),
                             (metric or "score", "right"), ("parameters", "right"),
-                            ("submitted", "left")):
+                            ("verified", "left"), ("submitted", "left")):
         table.add_column(column, justify=justify)
     for entry in entries:
         table.add_row(str(entry.get("rank")), entry.get("user", ""), f"#{entry.get('run')}",
                       number(entry.get("score")), str(entry.get("parameter_count", "-")),
+                      verification_words(entry.get("verification")),
                       when(entry.get("submitted_at")))
     if not entries:
-        table.add_row("-", "no ranked runs yet", "", "", "", "")
+        table.add_row("-", "no verified entries yet" if verified_only else "no ranked runs yet",
+                      "", "", "", "", "")
     return table
 
 
@@ -118,11 +132,12 @@ class RunProgress:
             MofNCompleteColumn(),
             BarColumn(),
             TextColumn("train {task.fields[train_loss]}  val {task.fields[val_loss]}"),
+            TextColumn("{task.fields[gap]}"),
             TimeElapsedColumn(),
             console=err,
         )
         self.task: TaskID = self.progress.add_task(label, total=total, status="",
-                                                   train_loss="-", val_loss="-")
+                                                   train_loss="-", val_loss="-", gap="")
 
     def __enter__(self) -> RunProgress:
         self.progress.start()
@@ -132,14 +147,14 @@ class RunProgress:
         self.progress.stop()
 
     def epoch(self, epoch: int, train_loss: Any, val_loss: Any, *, total: int | None = None,
-              status: str = "") -> None:
+              status: str = "", gap: str = "") -> None:
         self.progress.update(self.task, completed=epoch, total=total, status=status,
-                             train_loss=number(train_loss), val_loss=number(val_loss))
+                             train_loss=number(train_loss), val_loss=number(val_loss), gap=gap)
 
     def show(self, watch: RunWatch) -> None:
-        """Draw a `RunWatch`'s state (its `on_change`)."""
+        """Draw a `RunWatch`'s state (its `on_change`), with a ghost race's gap."""
         self.epoch(watch.epoch, watch.train_loss, watch.val_loss, total=watch.epochs,
-                   status=watch.status)
+                   status=watch.status, gap=gap_words(watch.gap))
 
 
 def _cell(value: Any) -> Text:
@@ -167,3 +182,33 @@ def comparison_table(rows: list[tuple[str, str, str, str]]) -> Table:
     for row in rows:
         table.add_row(*row)
     return table
+
+
+def race_result(run: dict[str, Any]) -> str:
+    """Say how a finished ghost race ended: both validation losses at the last shared epoch.
+
+    `run` is `GET /api/runs/<id>/` with its `history` and `ghost`.
+    """
+    ghost = run["ghost"]
+    gap = ghost.get("gap") or {}
+    name = f"run #{ghost['run']} ({ghost.get('user', '?')})"
+    mine = {r.get("epoch"): r for r in run.get("history") or []}
+    if isinstance(gap.get("delta"), int | float):
+        epoch, ghost_loss, delta = gap["epoch"], gap["val_loss"], gap["delta"]
+    else:
+        # The racer outlasted the ghost: compare at the ghost's last epoch (always kept).
+        records = ghost.get("records") or []
+        last = records[-1] if records else None
+        ours = mine.get(last["epoch"]) if last else None
+        if last is None or ours is None or not isinstance(ours.get("val_loss"), int | float) \
+                or not isinstance(last.get("val_loss"), int | float):
+            return f"race vs {name}: no epoch where both have a finite validation loss"
+        epoch, ghost_loss = last["epoch"], last["val_loss"]
+        delta = ours["val_loss"] - ghost_loss
+    yours = (mine.get(epoch) or {}).get("val_loss", ghost_loss + delta)
+    where = ("ahead by" if delta < 0 else "behind by" if delta > 0 else "level,")
+    ended = (f" (the ghost ended at epoch {ghost.get('last_epoch')})"
+             if gap.get("epoch", epoch) != epoch else "")
+    return (f"race vs {name} at epoch {epoch}{ended}: your val loss {number(yours)}, the "
+            f"ghost's {number(ghost_loss)}: {where} {number(abs(delta))} "
+            f"(Δ {number(delta)})")

@@ -1,9 +1,8 @@
-"""Compare a run's recorded history with a local re-training, epoch by epoch, field by field.
+"""Re-train a run locally and report how its history compares (`descent reproduce`).
 
-The engine promises the same history bit for bit for the same spec, data and seed on the same
-machine (CONTRACT §6). Across machines the sums inside matrix products may be taken in another
-order (BLAS kernels are chosen per CPU, and threads split the work), so the last bits can
-differ; `Comparison.matches(rtol, atol)` judges that against a stated tolerance.
+The comparison itself — `compare_histories`, `Comparison`, the default tolerance — lives in
+the engine (`descent.engine.reproduce`), so the server's verification worker judges a run
+with the same code as a builder's terminal.
 """
 
 from __future__ import annotations
@@ -12,133 +11,39 @@ import json
 import math
 import os
 import platform
-from dataclasses import dataclass
 from typing import Any
 
-# The default tolerance: float64 round-off after a few thousand operations is ~1e-13; a
-# float32 run's is ~1e-6 per step and can grow, but one machine's rerun is exact.
-DEFAULT_RTOL = 1e-9
-DEFAULT_ATOL = 1e-12
+from descent.engine.reproduce import (
+    DEFAULT_ATOL,
+    DEFAULT_RTOL,
+    Comparison,
+    Difference,
+    compare_histories,
+    local_json_history,
+    numeric_environment,
+)
 
-
-@dataclass(frozen=True)
-class Difference:
-    """One field of one epoch that is not bit for bit the same."""
-
-    epoch: int
-    field: str
-    server: float | None
-    local: float | None
-
-    @property
-    def absolute(self) -> float:
-        if self.server is None or self.local is None:
-            return math.inf
-        return abs(self.server - self.local)
-
-    @property
-    def relative(self) -> float:
-        if self.server is None or self.local is None:
-            return math.inf
-        scale = max(abs(self.server), abs(self.local))
-        return self.absolute / scale if scale else 0.0
-
-
-@dataclass(frozen=True)
-class Comparison:
-    """How a local history compares with the recorded one."""
-
-    server_epochs: int
-    local_epochs: int
-    values_compared: int
-    differences: list[Difference]
-
-    @property
-    def identical(self) -> bool:
-        return self.server_epochs == self.local_epochs and not self.differences
-
-    @property
-    def largest(self) -> Difference | None:
-        """The difference with the largest relative size (absolute, for ties at zero)."""
-        if not self.differences:
-            return None
-        return max(self.differences, key=lambda d: (d.relative, d.absolute))
-
-    @property
-    def first(self) -> Difference | None:
-        return self.differences[0] if self.differences else None
-
-    @property
-    def edited(self) -> bool:
-        """Tell whether only some middle epochs differ while the last one is identical.
-
-        Training is a chain: a rounding difference at epoch k changes every epoch after it.
-        Earlier epochs that differ under an identical last epoch were changed after training.
-        """
-        if not self.differences or self.server_epochs != self.local_epochs:
-            return False
-        last = self.server_epochs
-        return all(d.epoch != last for d in self.differences)
-
-    def matches(self, rtol: float = DEFAULT_RTOL, atol: float = DEFAULT_ATOL) -> bool:
-        """Tell whether every value agrees within `atol + rtol·max(|server|, |local|)`."""
-        if self.server_epochs != self.local_epochs:
-            return False
-        return all(d.absolute <= atol + rtol * max(abs(d.server or 0.0), abs(d.local or 0.0))
-                   for d in self.differences)
-
-
-def _bits(value: Any) -> Any:
-    # float.hex is exact: it tells -0.0 from 0.0 and never rounds.
-    return float(value).hex() if isinstance(value, int | float) and not isinstance(
-        value, bool) else value
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
-        return float(value)
-    return None  # null (a NaN in JSON) or not a number
-
-
-def compare_histories(server: list[dict[str, Any]],
-                      local: list[dict[str, Any]]) -> Comparison:
-    """Compare every epoch's fields (train_loss, val_loss, the metric, ...) as floats."""
-    differences: list[Difference] = []
-    compared = 0
-    for recorded, rerun in zip(server, local, strict=False):
-        epoch = recorded.get("epoch", rerun.get("epoch", 0))
-        fields = list(recorded) + [key for key in rerun if key not in recorded]
-        for name in fields:
-            a, b = recorded.get(name), rerun.get(name)
-            compared += 1
-            if _bits(a) != _bits(b):
-                differences.append(Difference(epoch=epoch, field=name, server=_number(a),
-                                              local=_number(b)))
-    return Comparison(server_epochs=len(server), local_epochs=len(local),
-                      values_compared=compared, differences=differences)
-
-
-def local_json_history(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Store a local history as the server does: NaN and ±inf become None (JSON has neither)."""
-    return [{key: (None if isinstance(value, float) and not math.isfinite(value) else value)
-             for key, value in record.items()} for record in history]
+__all__ = ["DEFAULT_ATOL", "DEFAULT_RTOL", "Comparison", "Difference", "compare_histories",
+           "local_json_history", "machine_description", "replay"]
 
 
 def machine_description() -> dict[str, str]:
     """Describe what decides floating-point results here: numpy, its BLAS, the CPU."""
     import numpy as np
 
-    info = {"numpy": np.__version__, "python": platform.python_version(),
+    numeric = numeric_environment()
+    info = {"numpy": numeric["numpy"], "python": platform.python_version(),
             "cpu": _cpu_model(), "machine": platform.machine(),
-            "cores": str(os.cpu_count() or "?")}
+            "cores": str(os.cpu_count() or "?"), "blas": numeric["blas"]}
+    if info["blas"] == "unknown":
+        info["blas"] = "unknown (numpy does not report it)"
     try:
-        blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
-        info["blas"] = f"{blas.get('name', '?')} {blas.get('version', '')}".strip()
-        configuration = blas.get("openblas configuration")
+        configuration = np.show_config(mode="dicts")["Build Dependencies"]["blas"].get(
+            "openblas configuration")
         if configuration:
             info["blas build"] = configuration
-    except Exception:  # numpy < 1.25 or a build without the section: say so, never fail
-        info["blas"] = "unknown (numpy does not report it)"
+    except Exception:  # numpy < 1.25 or a build without the section: never fail
+        pass
     threads = [f"{name}={os.environ[name]}" for name in
                ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS") if name in os.environ]
     info["blas threads"] = ", ".join(threads) or "default"

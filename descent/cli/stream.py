@@ -169,6 +169,10 @@ class RunWatch:
     score: float | None = None
     error: str = ""
     snapshots: int = 0
+    # A ghost race: who the ghost is (from the snapshot) and the gap at the latest epoch.
+    ghost_run: int | None = None
+    ghost_user: str = ""
+    gap: dict[str, Any] | None = None
 
     def connected(self) -> None:
         """Nothing to reset: the snapshot that follows every connect replaces the state."""
@@ -192,11 +196,17 @@ class RunWatch:
                 self._epoch(history[-1])
             else:
                 self.epoch = run.get("epochs_done") or 0
+            ghost = run.get("ghost")
+            if isinstance(ghost, dict):
+                self.ghost_run, self.ghost_user = ghost.get("run"), ghost.get("user", "")
+                self.gap = ghost.get("gap") or self.gap
         elif kind == "run.epoch" and message.get("run", self.run_id) == self.run_id:
             self.epochs = message.get("epochs", self.epochs)
             records = message.get("records") or [message]
             if records[-1].get("epoch", 0) > self.epoch:
                 self._epoch(records[-1])
+                if isinstance(message.get("ghost"), dict):
+                    self.gap = message["ghost"]
             self.status = "running" if not self.finished else self.status
         elif kind == "run.status" and message.get("run", self.run_id) == self.run_id:
             self.status = message.get("status", self.status)
@@ -268,3 +278,18 @@ class LeaderboardWatch:
         if kind == "leaderboard.snapshot" and self.connections > 1:
             self.notice(f"reconnected: redrawn from a fresh snapshot at seq {self.seq}")
         return Verdict.CONTINUE
+
+
+def gap_words(gap: dict[str, Any] | None) -> str:
+    """Say a ghost race's gap briefly: `Δ −0.0123 vs #5 (ahead)` (negative: ahead)."""
+    if not gap:
+        return ""
+    delta = gap.get("delta")
+    if not isinstance(delta, int | float):
+        last = gap.get("last_epoch")
+        if isinstance(last, int) and gap.get("epoch", 0) > last:
+            return f"ghost #{gap.get('run')} ended at epoch {last}"
+        return f"vs #{gap.get('run')}: -"
+    where = "ahead" if delta < 0 else "behind" if delta > 0 else "level"
+    sign = "−" if delta < 0 else "+" if delta > 0 else "±"
+    return f"Δ {sign}{abs(delta):.4g} vs #{gap.get('run')} ({where})"

@@ -7,7 +7,13 @@ The public names below are the contract of `../shared/CONTRACT.md` §6 and the i
 
 from descent.engine.boundary import boundary_frame, decode_grid, grid_bounds, predict_grid
 from descent.engine.budget import Budget, estimate_budget
-from descent.engine.datasets import DATASETS, Dataset, UnknownDatasetError, load_dataset
+from descent.engine.datasets import (
+    DATASETS,
+    Dataset,
+    UnknownDatasetError,
+    dataset_hash,
+    load_dataset,
+)
 from descent.engine.gradcheck import check_gradients
 from descent.engine.instruments import Instruments
 from descent.engine.landscape import (
@@ -46,6 +52,7 @@ __all__ = [
     "boundary_frame",
     "build_model",
     "check_gradients",
+    "dataset_hash",
     "decode_grid",
     "estimate_budget",
     "grid_bounds",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import hashlib
 import math
 import numbers
 from collections.abc import Callable, Mapping
@@ -376,3 +377,22 @@ def load_dataset(name: str, *, seed: int = 0, **params: Any) -> Dataset:
         raise ValueError(f"Invalid seed: {seed!r}; use a whole number ≥ 0")
     resolved = _check_params(name, DATASETS[name].params, params)
     return _load(name, int(seed), tuple(sorted(resolved.items())))
+
+
+DATASET_SPLITS = ("X_train", "y_train", "X_val", "y_val", "X_test", "y_test")
+
+
+def dataset_hash(data: Dataset) -> str:
+    """Return the sha256 hex digest of a data set's six arrays: dtype, shape and bytes each.
+
+    Two loads that give the same arrays, bit for bit, share a hash, whatever the name, seed
+    or parameters said; a generator that changed (another numpy, another scikit-learn
+    bundle) changes it. A run records it, so a re-training can tell "other data" from "other
+    arithmetic".
+    """
+    digest = hashlib.sha256()
+    for name in DATASET_SPLITS:
+        array = np.ascontiguousarray(getattr(data, name))
+        digest.update(f"{name}:{array.dtype.str}:{array.shape};".encode("ascii"))
+        digest.update(array.tobytes())
+    return digest.hexdigest()

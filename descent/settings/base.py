@@ -290,6 +290,14 @@ RUN_MAX_ATTEMPTS = int(os.environ.get("RUN_MAX_ATTEMPTS", "3"))
 # Address-space limit of each worker child (MiB): a runaway spec gets a MemoryError, becomes a
 # failed run, and the worker survives.
 WORKER_MEMORY_LIMIT_MB = int(os.environ.get("WORKER_MEMORY_LIMIT_MB", "4096"))
+# Verified entries (docs/challenges.md, "Verification"): when a challenge closes, or staff ask,
+# a second worker re-trains the top VERIFY_TOP_N entries and compares every epoch's values
+# within VERIFY_RTOL / VERIFY_ATOL (an edited history never passes). A check still pending
+# after VERIFY_RESEND_SECONDS (its worker died) is sent again by the beat sweep.
+VERIFY_TOP_N = int(os.environ.get("VERIFY_TOP_N", "3"))
+VERIFY_RTOL = float(os.environ.get("VERIFY_RTOL", "1e-9"))
+VERIFY_ATOL = float(os.environ.get("VERIFY_ATOL", "1e-12"))
+VERIFY_RESEND_SECONDS = int(os.environ.get("VERIFY_RESEND_SECONDS", "900"))
 
 # --- Celery (read by descent/celery.py through `config_from_object(namespace="CELERY")`) ------
 # The hard limit is the backstop for any task; a run's own budget sets a lower soft limit.
@@ -327,6 +335,9 @@ CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT = float(os.environ.get("CELERY_SOFT_SHUTDOWN
 CELERY_WORKER_ENABLE_SOFT_SHUTDOWN_ON_IDLE = True
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Each worker also listens on a queue of its own (`<node>.dq2`), so that a verification can be
+# handed to a chosen worker other than the one that trained the run (workers/verification.py).
+CELERY_WORKER_DIRECT = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TIMEZONE = "UTC"
 # The periodic tasks (sweepers) are in descent/celery.py, next to the app.

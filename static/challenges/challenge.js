@@ -4,6 +4,7 @@
 import { createRaceChart } from "../common/charts.js";
 import { formatLoss, formatScore } from "../common/format.js";
 import { connectLive } from "../common/live.js";
+import { gapText, ghostKey } from "./ghost.js";
 import { createLeaderboard } from "./leaderboard.js";
 
 const RACE_SERIES = 8; // any run joins the race while it has fewer lines than this
@@ -12,7 +13,8 @@ const FINISHED_SHOWN_MS = 6000; // a finished run's bar stays this long, showing
 const root = document.getElementById("live-challenge");
 const viewer = root.dataset.viewer || null;
 const runUrl = (id) => root.dataset.runUrl.replace(/0\/$/, `${id}/`);
-const board = createLeaderboard(document.getElementById("leaderboard"), { runUrl });
+const board = createLeaderboard(document.getElementById("leaderboard"),
+                                { runUrl, verifiedOnly: root.dataset.verifiedOnly === "1" });
 const chartBox = document.getElementById("race-chart");
 const chart = createRaceChart(chartBox);
 if (chart === null) document.querySelector("[data-chart-fallback]").hidden = false;
@@ -42,7 +44,7 @@ function updateIdle() {
   noBars.hidden = bars.children.length > 0;
 }
 
-function showProgress({ run, user, epoch, epochs, train_loss: train, val_loss: val }) {
+function showProgress({ run, user, epoch, epochs, train_loss: train, val_loss: val, ghost }) {
   if (finished.has(run)) return;
   let bar = bars.querySelector(`[data-run="${run}"]`);
   if (!bar) {
@@ -62,7 +64,9 @@ function showProgress({ run, user, epoch, epochs, train_loss: train, val_loss: v
   progress.value = epoch || 0;
   bar.dataset.epoch = String(epoch || 0);
   bar.querySelector(".numbers").textContent =
-    `epoch ${epoch || 0} / ${epochs ?? "?"} · train ${formatLoss(train)} · val ${formatLoss(val)}`;
+    `epoch ${epoch || 0} / ${epochs ?? "?"} · train ${formatLoss(train)} · val ${formatLoss(val)}` +
+    (ghost ? ` · ${gapText(ghost)}` : "");
+  if (ghost) bar.dataset.ghostDelta = typeof ghost.delta === "number" ? String(ghost.delta) : "";
 }
 
 function showFinished({ run, status }) {
@@ -127,6 +131,14 @@ function joinRace(run, user, mine) {
   return true;
 }
 
+// A racer's ghost: a dashed line in the racer's colour, growing with the racer's epochs.
+function joinGhost(racer, { run, user }) {
+  if (chart === null || !chart.has(racer)) return false;
+  const key = ghostKey(racer);
+  if (!chart.has(key)) chart.add(key, { ghostOf: racer, label: `ghost: ${user} #${run}` });
+  return true;
+}
+
 // The seq shown and the snapshots taken, for the curious (and the browser tests).
 function mark(seq, snapshot) {
   if (typeof seq === "number") root.dataset.seq = String(seq);
@@ -141,6 +153,9 @@ function onSnapshot(message) {
     for (const curve of message.curves || []) {
       joinRace(curve.run, curve.user, curve.mine);
       chart.setPoints(curve.run, curve.records);
+    }
+    for (const ghost of message.ghosts || []) {
+      if (joinGhost(ghost.racer, ghost)) chart.setPoints(ghostKey(ghost.racer), ghost.records);
     }
   }
   const running = new Set((message.running || []).map((r) => r.run));
@@ -161,6 +176,9 @@ function onMessage(message) {
     showProgress(message);
     if (joinRace(message.run, message.user, message.user === viewer)) {
       chart.append(message.run, message.epoch, message.val_loss);
+      if (message.ghost && joinGhost(message.run, message.ghost)) {
+        chart.append(ghostKey(message.run), message.epoch, message.ghost.val_loss);
+      }
     }
     if (viewer && message.user === viewer) {
       setMyRun(message.run, { status: "running", epoch: message.epoch, epochs: message.epochs });

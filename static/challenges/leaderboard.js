@@ -9,6 +9,7 @@
 // a changed row flashes briefly. Every text goes in through textContent.
 
 import { formatScore, formatUtc } from "../common/format.js";
+import { isVerified, showVerification } from "./verification.js";
 
 const MARK_MS = 60_000; // how long a ▲/▼/new mark stays after the change
 
@@ -49,9 +50,10 @@ export function rankMoves(previous, entries) {
 
 /**
  * Take over the leaderboard in `section` (its table, tbody, [data-empty] paragraph and the
- * row <template>). `runUrl(id)` makes a run page's URL.
+ * row <template>). `runUrl(id)` makes a run page's URL; `verifiedOnly` shows only the entries
+ * a second worker reproduced (the page's ?verified=1), with their ranks.
  */
-export function createLeaderboard(section, { runUrl }) {
+export function createLeaderboard(section, { runUrl, verifiedOnly = false }) {
   const table = section.querySelector("table.leaderboard");
   const body = table.tBodies[0];
   const empty = section.querySelector("[data-empty]");
@@ -82,6 +84,7 @@ export function createLeaderboard(section, { runUrl }) {
     score.href = runUrl(entry.run);
     score.textContent = formatScore(entry.score);
     set("parameter_count", String(entry.parameter_count ?? ""));
+    showVerification(field("verification"), entry.verification);
     const time = field("submitted_at");
     time.dateTime = entry.submitted_at;
     time.textContent = formatUtc(entry.submitted_at);
@@ -90,7 +93,8 @@ export function createLeaderboard(section, { runUrl }) {
 
   return {
     /** Show `entries` (a snapshot's or an update's), marking what changed since the last. */
-    show(entries) {
+    show(all) {
+      const entries = verifiedOnly ? all.filter(isVerified) : all;
       const moves = rankMoves(previous, entries);
       const now = Date.now();
       for (const [user, move] of moves) {

@@ -7,6 +7,8 @@
 import { createLossChart } from "../common/charts.js";
 import { formatLoss, formatScore, formatUtc } from "../common/format.js";
 import { connectLive } from "../common/live.js";
+import { createRunGhost } from "./ghost.js";
+import { showVerification } from "./verification.js";
 
 const POLL_MS = 2000;
 const FALLBACK_AFTER = 4;
@@ -19,6 +21,12 @@ const logToggle = root.querySelector("[data-log-scale]");
 const chart = createLossChart(chartBox, history, { logScale: logToggle.checked,
                                                    status: root.dataset.status });
 const liveState = root.querySelector("[data-live-state]");
+// A ghost race: the ghost's losses drawn dashed, as far as this run has come while it runs.
+const ghostData = JSON.parse(document.getElementById("run-ghost").textContent);
+const ghost = ghostData ? createRunGhost({
+  ghost: ghostData, chart, gapCell: root.querySelector("[data-ghost-gap]"),
+  live: root.dataset.live === "1", epoch: history.length ? history.at(-1).epoch : 0,
+}) : null;
 
 if (chart === null) {
   root.querySelector("[data-chart-fallback]").hidden = false;
@@ -106,6 +114,9 @@ function showRun(run) {
     history = run.history;
     redraw();
   }
+  if (ghost !== null) ghost.snapshot(run);
+  if ("verification" in run) showVerification(root.querySelector("[data-verification]"),
+                                              run.verification);
 }
 
 /** Add the records of a `run.epoch`; an epoch at or before the last means a new attempt. */
@@ -171,8 +182,12 @@ function onMessage(message) {
     appendRecords(message.records || []);
     setField("epochs_done", String(message.epoch));
     showLosses(message);
+    if (ghost !== null) ghost.epoch(message);
+  } else if (message.type === "run.verification") {
+    showVerification(root.querySelector("[data-verification]"), message.verification);
   } else if (message.type === "run.status") {
     showStatus(message.status);
+    if (ghost !== null && !LIVE.has(message.status)) ghost.finished();
     redraw(); // a run that diverged gets its blow-up marked at once
     setField("epochs_done", String(message.epochs_done));
     setField("val_score", formatScore(message.val_score));

@@ -325,7 +325,8 @@ export function historyColumns(history, logScale) {
  *
  * Returns {update(history, status), setLogScale(on), destroy()}, or null without uPlot.
  */
-export function createLossChart(container, history, { logScale = true, status = "" } = {}) {
+export function createLossChart(container, history, { logScale = true, status = "",
+                                                   ghost = null } = {}) {
   const uPlot = window.uPlot;
   if (typeof uPlot !== "function") return null;
   const HEIGHT = 280;
@@ -334,10 +335,17 @@ export function createLossChart(container, history, { logScale = true, status = 
   let log = logScale;
   let plot = null;
   let markers = { diverged: null, clipped: [] };
+  // A ghost race: {label, records: [{epoch, val_loss}]}, drawn dashed at the run's epochs.
+  let ghostLine = ghost;
+  const ghostValues = () => {
+    const byEpoch = new Map((ghostLine?.records || []).map((r) => [r.epoch, r.val_loss]));
+    return records.map((r) => (byEpoch.has(r.epoch) ? byEpoch.get(r.epoch) : null));
+  };
 
   function columns() {
     markers = { diverged: divergence(records, runStatus), clipped: [] };
     const data = historyColumns(records, log);
+    if (ghostLine) data.push(ghostValues().map((v) => drawable(v, log)));
     const { diverged } = markers;
     if (diverged && (data[0].length === 0 || data[0][data[0].length - 1] < diverged.epoch)) {
       // Widen the epoch axis to the blow-up, so the marker has a place.
@@ -350,8 +358,13 @@ export function createLossChart(container, history, { logScale = true, status = 
   function build() {
     if (plot) plot.destroy();
     const theme = chartTheme();
-    const exact = () => [null, ...LOSS_SERIES.map(({ key }) => records.map((r) => r[key]))];
+    const exact = () => [null, ...LOSS_SERIES.map(({ key }) => records.map((r) => r[key])),
+                         ...(ghostLine ? [ghostValues()] : [])];
     const data = columns();
+    const ghostSeries = ghostLine ? [{
+      label: ghostLine.label, stroke: theme.series[1], width: 1.5, dash: [6, 4],
+      spanGaps: true, points: { show: false }, value: exactValue(exact),
+    }] : [];
     plot = new uPlot({
       width: widthOf(container),
       height: HEIGHT,
@@ -366,6 +379,7 @@ export function createLossChart(container, history, { logScale = true, status = 
                     show: (u, si) => u.data[si].filter((v) => v != null).length < 5 },
           value: exactValue(exact),
         })),
+        ...ghostSeries,
       ],
       legend: { live: true },
       cursor: { drag: { x: true, y: false } },
@@ -383,6 +397,13 @@ export function createLossChart(container, history, { logScale = true, status = 
       runStatus = nextStatus;
       plot.setData(columns());
       describe(container, markers);
+    },
+    /** Draw (or replace) the ghost's dashed line: {label, records}, or null for none. */
+    setGhost(next) {
+      const rebuild = Boolean(next) !== Boolean(ghostLine);
+      ghostLine = next;
+      if (rebuild) build();
+      else plot.setData(columns());
     },
     setLogScale(on) {
       // A scale's distribution is fixed when a uPlot is made: rebuild with the same data.
@@ -458,6 +479,7 @@ function createMultiRunChart(container, runs, { height, log = () => true, dots =
               const colour = theme.series[run.colour % theme.series.length];
               return {
                 label: run.label, stroke: colour, width: run.width || 2, spanGaps: !dots,
+                ...(run.dash ? { dash: [6, 4] } : {}),
                 points: dots
                   ? { size: 8, fill: colour,
                       show: (u, si) => u.data[si].filter((v) => v != null).length < 5 }
@@ -533,14 +555,19 @@ export function createRaceChart(container) {
     get size() {
       return runs.size;
     },
-    /** Add a run's line (no-op if present); `user` is shown as text by uPlot's legend. */
-    add(run, { user, mine = false }) {
+    /**
+     * Add a run's line (no-op if present); `user` is shown as text by uPlot's legend. A ghost
+     * line (`ghostOf`: the racer's key, `label` its text) is dashed, in its racer's colour.
+     */
+    add(run, { user, mine = false, ghostOf = null, label = null }) {
       if (runs.has(run)) return;
-      const used = new Set([...runs.values()].map((r) => r.colour));
+      const racer = ghostOf === null ? null : runs.get(ghostOf);
+      const used = new Set([...runs.values()].filter((r) => !r.dash).map((r) => r.colour));
       let colour = 0;
       while (used.has(colour) && colour < 8) colour += 1;
-      runs.set(run, { label: `${user} #${run}${mine ? " (you)" : ""}`, mine,
-                      colour: colour % 8, width: mine ? 3 : 1.5, points: [] });
+      runs.set(run, { label: label || `${user} #${run}${mine ? " (you)" : ""}`, mine,
+                      colour: racer ? racer.colour : colour % 8, width: mine ? 3 : 1.5,
+                      dash: ghostOf !== null, points: [] });
       rebuild = true;
       schedule();
     },

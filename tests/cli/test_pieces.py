@@ -12,9 +12,10 @@ import pytest
 from descent.cli import config
 from descent.cli.client import ApiClient, error_lines, limit_lines
 from descent.cli.errors import EXIT_LIMIT, EXIT_SERVER, EXIT_USAGE, CliError
+from descent.cli.render import race_result
 from descent.cli.reproduce import compare_histories
 from descent.cli.specs import MISSING, spec_changes
-from descent.cli.stream import LeaderboardWatch, RunWatch, Verdict
+from descent.cli.stream import LeaderboardWatch, RunWatch, Verdict, gap_words
 
 HISTORY = [{"epoch": 1, "train_loss": 0.5, "val_loss": 0.6, "accuracy": 0.5},
            {"epoch": 2, "train_loss": 0.25, "val_loss": 0.3, "accuracy": 0.75}]
@@ -172,3 +173,30 @@ def test_server_urls_are_normalised_and_checked():
     assert config.normalise_server("http://127.0.0.1:8000/") == "http://127.0.0.1:8000"
     with pytest.raises(CliError):
         config.normalise_server("127.0.0.1:8000")
+
+
+def test_a_run_watch_keeps_the_ghost_and_its_latest_gap():
+    watch = RunWatch(run_id=7)
+    watch.handle({"type": "run.snapshot", "run": {
+        "status": "running", "epochs": 10, "history": [], "epochs_done": 0,
+        "ghost": {"run": 3, "user": "ada", "gap": None, "records": []}}})
+    assert (watch.ghost_run, watch.ghost_user, watch.gap) == (3, "ada", None)
+    gap = {"run": 3, "epoch": 4, "val_loss": 0.5, "delta": -0.125, "last_epoch": 8}
+    watch.handle({"type": "run.epoch", "run": 7, "epoch": 4, "epochs": 10,
+                  "records": [{"epoch": 4, "train_loss": 0.4, "val_loss": 0.375}],
+                  "ghost": gap})
+    assert watch.gap == gap
+    assert gap_words(watch.gap) == "Δ −0.125 vs #3 (ahead)"
+    assert gap_words({**gap, "delta": 0.5}) == "Δ +0.5 vs #3 (behind)"
+    assert gap_words({"run": 3, "epoch": 9, "val_loss": None, "delta": None,
+                      "last_epoch": 8}) == "ghost #3 ended at epoch 8"
+
+
+def test_a_race_result_compares_at_the_ghosts_last_epoch_when_the_racer_outlasts_it():
+    run = {"history": [{"epoch": e, "val_loss": 1.0 / e} for e in range(1, 11)],
+           "ghost": {"run": 3, "user": "ada", "last_epoch": 4,
+                     "records": [{"epoch": 4, "val_loss": 0.5}],
+                     "gap": {"run": 3, "epoch": 10, "val_loss": None, "delta": None,
+                             "last_epoch": 4}}}
+    assert race_result(run) == ("race vs run #3 (ada) at epoch 4 (the ghost ended at epoch 4): "
+                                "your val loss 0.25, the ghost's 0.5: ahead by 0.25 (Δ -0.25)")

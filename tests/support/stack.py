@@ -81,17 +81,25 @@ def wait_for_worker(hostname: str, timeout: float = 30.0) -> None:
 
 
 @contextmanager
-def celery_worker(*, concurrency: int = 1, **env: str) -> Iterator[tuple[subprocess.Popen, str]]:
-    """Run a real prefork Celery worker on this session's queue; yield (process, hostname)."""
+def celery_worker(*, concurrency: int = 1, queues: str | None = None, purge: bool = True,
+                  **env: str) -> Iterator[tuple[subprocess.Popen, str]]:
+    """Run a real prefork Celery worker on this session's queue; yield (process, hostname).
+
+    `queues` replaces the session's queue (a worker on another queue only gets what is sent
+    to it, or to its own `<hostname>.dq2` queue). `purge=False` keeps the tasks already
+    queued, for a test that queues a run before any worker is up.
+    """
     hostname = f"test-{uuid.uuid4().hex[:8]}@localhost"
     args = celery_worker_command(
-        hostname=hostname, concurrency=concurrency, queues=[settings.CELERY_TASK_DEFAULT_QUEUE],
+        hostname=hostname, concurrency=concurrency,
+        queues=(queues or settings.CELERY_TASK_DEFAULT_QUEUE).split(","),
         extra=["--pool", "prefork", "--without-mingle", "--without-gossip"],
     )
     log = settings.VAR_DIR / "test-logs" / f"{hostname}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     # Tasks left in this session's queue by earlier tests name runs that no longer exist.
-    app.control.purge()
+    if purge:
+        app.control.purge()
     with log.open("wb") as out:
         process = subprocess.Popen(
             args, cwd=ROOT, env=process_env(**env), start_new_session=True,
