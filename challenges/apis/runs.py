@@ -24,7 +24,7 @@ from challenges.services.runs import run_cancel, run_set_shared
 from challenges.services.submissions import quota_status, run_submit
 from descent.api.pagination import CappedPageNumberPagination
 from descent.api.schema import TooManyRequestsSerializer
-from descent.api.serializers import StrictInputSerializer
+from descent.api.serializers import IdField, StrictInputSerializer
 from descent.api.views import ServiceApi, paginated
 
 
@@ -41,7 +41,7 @@ class SubmissionApi(ServiceApi):
         spec = serializers.JSONField(help_text="the model spec (CONTRACT §1)")
         note = serializers.CharField(max_length=500, required=False, allow_blank=True,
                                      default="")
-        forked_from = serializers.IntegerField(required=False, allow_null=True, default=None)
+        forked_from = IdField(required=False, allow_null=True, default=None)
 
         def validate_forked_from(self, run_id: int | None) -> object:
             if run_id is None:

@@ -15,7 +15,7 @@ from rest_framework import serializers
 from challenges.models import Challenge, Run, RunStatus
 from challenges.selectors.blueprint import CLEARED, LOCKED, OPEN
 from challenges.selectors.datasets import dataset_describe
-from challenges.selectors.history import run_history
+from challenges.selectors.history import public_record, run_history
 from challenges.selectors.visibility import run_spec_visible, run_test_score_visible
 
 # Named for the schema's enums (SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]).
@@ -161,7 +161,7 @@ class RunOutputSerializer(serializers.Serializer):
     challenge = serializers.CharField(source="challenge.slug")
     user = serializers.CharField(source="owner.username")
     status = serializers.ChoiceField(choices=RunStatus.choices)
-    note = serializers.CharField()
+    note = serializers.SerializerMethodField()
     ranked = serializers.BooleanField()
     attempt = serializers.IntegerField()
     spec_visible = serializers.SerializerMethodField()
@@ -200,6 +200,11 @@ class RunOutputSerializer(serializers.Serializer):
     def get_spec_visible(self, run: Run) -> bool:
         return self._spec_visible(run)
 
+    @extend_schema_field(serializers.CharField(help_text="empty to those who may not see "
+                                               "the spec: a note may describe it"))
+    def get_note(self, run: Run) -> str:
+        return run.note if self._spec_visible(run) else ""
+
     @extend_schema_field({**SPEC_SCHEMA, "nullable": True})
     def get_spec(self, run: Run) -> dict[str, Any] | None:
         return run.spec if self._spec_visible(run) else None
@@ -231,7 +236,8 @@ class RunDetailOutputSerializer(RunOutputSerializer):
 
     @extend_schema_field(serializers.ListField(child=EpochRecordField()))
     def get_history(self, run: Run) -> list[dict[str, Any]]:
-        return run_history(run)
+        records = run_history(run)
+        return records if self._spec_visible(run) else [public_record(r) for r in records]
 
 
 class SubmissionOutputSerializer(RunOutputSerializer):

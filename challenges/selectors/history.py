@@ -13,6 +13,16 @@ from typing import Any
 from django.db.models import F
 
 from challenges.models import Run, RunHistoryChunk
+from descent.engine.metrics import METRICS
+
+# What an epoch record shows to someone who may not see the run's spec: its progress, never
+# a hyperparameter (the record's `learning_rate` follows the schedule, so it reveals the spec).
+PUBLIC_EPOCH_KEYS = frozenset({"epoch", "train_loss", "val_loss", *METRICS})
+
+
+def public_record(record: dict[str, Any]) -> dict[str, Any]:
+    """Return an epoch record without what only the spec's viewers may see."""
+    return {key: value for key, value in record.items() if key in PUBLIC_EPOCH_KEYS}
 
 
 def thin(records: list[Any], points: int | None) -> list[Any]:
