@@ -16,6 +16,7 @@ from typing import Any
 from django.db import transaction
 
 from challenges.models import Challenge, Run, RunStatus
+from challenges.selectors.history import public_record
 from challenges.selectors.leaderboards import LeaderboardEntry, leaderboard_get
 from community.models import User
 from community.services.notifications import notification_create
@@ -49,7 +50,8 @@ def publish_run_epochs(*, run_id: int, records: list[dict[str, Any]], epochs: in
     publisher().send(run_group(run_id), {
         "type": "run.epoch", "run": run_id, "epoch": last["epoch"], "epochs": epochs,
         "train_loss": last.get("train_loss"), "val_loss": last.get("val_loss"),
-        "records": records, "at": epoch_ended_at,
+        # Anyone may watch a run: its stream carries progress, never a hyperparameter.
+        "records": [public_record(r) for r in records], "at": epoch_ended_at,
     })
 
 
