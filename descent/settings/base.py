@@ -12,6 +12,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from descent.client_address import trusted_proxies_from_env
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(os.environ.get("DESCENT_VAR_DIR", BASE_DIR / "var"))
 
@@ -52,6 +54,9 @@ def embedded_redis_url() -> str | None:
 SECRET_KEY = os.environ.get("SECRET_KEY", DEFAULT_SECRET_KEY)
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
+# The reverse proxies whose X-Forwarded-For is believed (addresses or networks); empty: none.
+# The ASGI server's --forwarded-allow-ips and Django's client_address read this one list.
+TRUSTED_PROXIES = trusted_proxies_from_env()
 
 # `manage.py shell` in the environment `make run` made finds the embedded Redis it started.
 REDIS_URL = os.environ.get("REDIS_URL") or embedded_redis_url() or ""
@@ -185,6 +190,11 @@ REST_FRAMEWORK = {
 }
 API_MAX_JSON_BYTES = 256 * 1024
 API_MAX_JSON_DEPTH = 32
+# Any request body over this is refused with 413 before it is read (descent/body_limit.py);
+# Django also refuses form bodies over it (400). No page takes more than a spec.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+# Open WebSockets per client address in one ASGI process (descent/websocket_guards.py).
+WS_MAX_CONNECTIONS_PER_ADDRESS = int(os.environ.get("WS_MAX_CONNECTIONS_PER_ADDRESS", "50"))
 SPECTACULAR_SETTINGS = {
     "TITLE": "Descent API",
     "DESCRIPTION": "Challenges, runs, leaderboards and the AI Builders Network board.",
