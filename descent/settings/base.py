@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 from descent.client_address import trusted_proxies_from_env
@@ -18,7 +19,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(os.environ.get("DESCENT_VAR_DIR", BASE_DIR / "var"))
 
 # A key that only ever serves a developer's machine; production.py refuses it.
-DEFAULT_SECRET_KEY = "descent-insecure-development-key-change-me"
+DEFAULT_SECRET_KEY = "descent-insecure-development-key-change-me"  # noqa: S105 (refused in production)
 
 
 def env_bool(name: str, default: bool) -> bool:
@@ -73,6 +74,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "channels",
+    "csp",
     "community",
     "challenges",
     "workers",
@@ -80,6 +82,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -87,6 +91,45 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+# --- Headers every response carries (every environment, so the browser tests run under them) -
+# Content-Security-Policy (django-csp): scripts only from this site — no inline script, no
+# eval. Swagger UI (/api/docs/ only) may add inline <style> elements (descent/urls.py).
+# style-src-attr allows style="" attributes: KaTeX and uPlot position their output with them,
+# and they cannot run script. Images: ours, data: (the dataset preview), and https: (a board
+# post may show an image from the web). Sockets and fetches: this origin only.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "style-src-attr": [UNSAFE_INLINE],
+        "img-src": [SELF, "data:", "https:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+if env_bool("CSP_REPORT_ONLY", False):
+    # Report, do not block: the XSS browser test runs so, to prove the escaping on its own.
+    CONTENT_SECURITY_POLICY_REPORT_ONLY = CONTENT_SECURITY_POLICY
+    CONTENT_SECURITY_POLICY = None
+# Permissions-Policy (django-permissions-policy): no page uses a device or a sensor.
+PERMISSIONS_POLICY = {
+    "accelerometer": [], "camera": [], "display-capture": [], "geolocation": [],
+    "gyroscope": [], "magnetometer": [], "microphone": [], "midi": [], "payment": [],
+    "usb": [], "browsing-topics": [],
+}
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
 
 ROOT_URLCONF = "descent.urls"
 ASGI_APPLICATION = "descent.asgi.application"
