@@ -15,7 +15,7 @@ from rest_framework import serializers
 from challenges.models import Challenge, Run, RunStatus
 from challenges.selectors.blueprint import CLEARED, LOCKED, OPEN
 from challenges.selectors.datasets import dataset_describe
-from challenges.selectors.history import public_record, run_history
+from challenges.selectors.history import public_record, redact_hyperparameters, run_history
 from challenges.selectors.visibility import run_spec_visible, run_test_score_visible
 
 # Named for the schema's enums (SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]).
@@ -182,8 +182,8 @@ class RunOutputSerializer(serializers.Serializer):
     test_score = serializers.SerializerMethodField()
     score = serializers.FloatField(allow_null=True, help_text="the score the leaderboard ranks")
     metric = serializers.CharField(source="challenge.metric")
-    diagnoses = DiagnosisSerializer(many=True)
-    error = serializers.CharField()
+    diagnoses = serializers.SerializerMethodField()
+    error = serializers.SerializerMethodField()
     disqualified_reason = serializers.SerializerMethodField()
     worker_host = serializers.CharField()
     engine_version = serializers.CharField()
@@ -199,6 +199,18 @@ class RunOutputSerializer(serializers.Serializer):
 
     def get_spec_visible(self, run: Run) -> bool:
         return self._spec_visible(run)
+
+    @extend_schema_field(DiagnosisSerializer(many=True))
+    def get_diagnoses(self, run: Run) -> list[dict[str, Any]]:
+        diagnoses = DiagnosisSerializer(run.diagnoses or [], many=True).data
+        if self._spec_visible(run):
+            return diagnoses
+        return [{**d, "message": redact_hyperparameters(d["message"])} for d in diagnoses]
+
+    @extend_schema_field(serializers.CharField(help_text="why the run ended as it did; rates "
+                                               "blanked out for those who may not see the spec"))
+    def get_error(self, run: Run) -> str:
+        return run.error if self._spec_visible(run) else redact_hyperparameters(run.error)
 
     @extend_schema_field(serializers.CharField(help_text="empty to those who may not see "
                                                "the spec: a note may describe it"))

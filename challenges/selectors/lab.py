@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from challenges.models import FINAL_STATUSES, Run, RunStatus
+from challenges.selectors.history import redact_hyperparameters
 
 LAB_FACTORS = (0.1, 1.0, 10.0)
 LAB_LABELS = {0.1: "÷10", 1.0: "×1", 10.0: "×10"}
@@ -42,17 +43,19 @@ def lab_explain(runs: list[Run], *, show_rates: bool = True) -> dict[str, Any]:
     lines = []
     for run in runs:
         rate = named(run)
+        said = _messages(run) if show_rates else redact_hyperparameters(_messages(run))
         if run.status == RunStatus.DIVERGED:
             lines.append(f"At {rate} the run diverged: the loss became NaN or infinite, the "
-                         "gradients exploded. " + _messages(run))
+                         "gradients exploded. " + said)
         elif run.status == RunStatus.SUCCEEDED:
             loss = "" if run.val_loss is None else f" with validation loss {run.val_loss:.4g}"
             score = ("" if run.val_score is None
                      else f" and validation {run.challenge.metric} {run.val_score:.4g}")
-            lines.append(f"At {rate} training finished{loss}{score}. " + _messages(run))
+            lines.append(f"At {rate} training finished{loss}{score}. " + said)
         elif run.status in FINAL_STATUSES:
+            error = run.error if show_rates else redact_hyperparameters(run.error)
             lines.append(f"At {rate} the run ended {run.get_status_display().lower()}"
-                         f"{': ' + run.error if run.error else '.'}")
+                         f"{': ' + error if error else '.'}")
         else:
             lines.append(f"At {rate} the run is {run.get_status_display().lower()} "
                          f"(epoch {run.epochs_done}).")

@@ -7,6 +7,8 @@ the run socket's snapshot and the live stream (docs/challenges.md, "Privacy").
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.test import Client
 from rest_framework.test import APIClient
@@ -67,6 +69,19 @@ def test_owner_and_staff_see_everything(private_run, role):
     assert body["history"][0]["learning_rate"] == SECRET_RATE
     assert SECRET_RATE in (body["spec"]["optimizer"]["learning_rate"],)
     assert str(SECRET_RATE) in body["note"]
+
+
+def test_engine_messages_name_the_rate_only_to_those_who_may_see_the_spec(private_run):
+    private_run.status = "diverged"
+    private_run.error = (f"Training diverged: the gradients exploded at learning rate "
+                         f"{SECRET_RATE:g}. Try learning_rate {SECRET_RATE / 10:g} (10x lower).")
+    private_run.diagnoses = [{"code": "diverged", "message": private_run.error}]
+    private_run.save(update_fields=["status", "error", "diagnoses"])
+    other = api_as(make_user()).get(f"/api/runs/{private_run.pk}/").json()
+    assert str(SECRET_RATE) not in json.dumps(other) and "(private)" in other["error"]
+    assert other["diagnoses"][0]["code"] == "diverged"
+    owner = api_as(private_run.owner).get(f"/api/runs/{private_run.pk}/").json()
+    assert str(SECRET_RATE) in owner["error"]
 
 
 def test_a_shared_run_shows_its_hyperparameters_to_all(private_run):
