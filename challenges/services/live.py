@@ -16,8 +16,9 @@ from typing import Any
 from django.db import transaction
 
 from challenges.models import Challenge, Run, RunStatus
-from challenges.selectors.history import public_record
+from challenges.selectors.history import public_record, redact_hyperparameters
 from challenges.selectors.leaderboards import LeaderboardEntry, leaderboard_get
+from challenges.selectors.visibility import run_spec_visible
 from community.models import User
 from community.services.notifications import notification_create
 from descent.live import publisher
@@ -66,6 +67,15 @@ def publish_run_progress(*, run_id: int, challenge_slug: str, user: str,
     })
 
 
+def _what_went_wrong(run: Run) -> dict[str, Any]:
+    """The run's error and diagnoses as anyone may see them (its rates blanked if private)."""
+    if run_spec_visible(run, None):
+        return {"error": run.error, "diagnoses": run.diagnoses}
+    return {"error": redact_hyperparameters(run.error),
+            "diagnoses": [{**d, "message": redact_hyperparameters(d.get("message", ""))}
+                          for d in run.diagnoses or []]}
+
+
 def publish_run_status(run: Run) -> None:
     """After commit: tell the run's and the challenge's watchers its status, and re-rank."""
 
@@ -73,7 +83,7 @@ def publish_run_status(run: Run) -> None:
         score = run.score
         publisher().send(run_group(run.pk), {
             "type": "run.status", "run": run.pk, "status": run.status, "score": score,
-            "val_score": run.val_score, "error": run.error, "diagnoses": run.diagnoses,
+            "val_score": run.val_score, **_what_went_wrong(run),
             "epochs_done": run.epochs_done,
         })
         if run.is_final:
