@@ -14,7 +14,11 @@ BIN = Path(sys.executable).parent
 ASGI_SERVERS = ("uvicorn", "daphne")
 # WebSocket frames: the consumers refuse anything over 1 KB (descent/live_consumer.py), so the
 # server need not read Uvicorn's default 16 MiB before they see it (it closes with 1009).
-UVICORN_WEBSOCKET_ARGUMENTS = ["--ws-max-size", str(64 * 1024)]
+# Its protocol keeps at most 16 KiB queued per client (descent/stack/websocket_protocol.py).
+UVICORN_WEBSOCKET_ARGUMENTS = [
+    "--ws-max-size", str(64 * 1024),
+    "--ws", "descent.stack.websocket_protocol:BoundedWebSocketProtocol",
+]
 
 
 def proxy_arguments(server: str, trusted: list[str]) -> list[str]:
