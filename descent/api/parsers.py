@@ -87,6 +87,41 @@ def _check_tree(value: Any, *, root: str, max_depth: int) -> dict[str, list[str]
     return errors
 
 
+def _where_too_deep(text: str, max_depth: int) -> str:
+    """Return the dotted keys leading to where `text` nests past `max_depth` ("" if none).
+
+    Only called once the parser gave up (RecursionError): a scan of the text, no recursion,
+    that stops at the first level too many.
+    """
+    keys: list[str | None] = []  # per open container: its key in the parent, if an object's
+    pending: str | None = None
+    in_string, escaped, start = False, False, 0
+    for index, char in enumerate(text):
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+                pending = text[start:index]
+            continue
+        if char == '"':
+            in_string, start = True, index + 1
+        elif char in "{[":
+            keys.append(pending)
+            pending = None
+            if len(keys) > max_depth:
+                return ".".join(key[:40] for key in keys if key)
+        elif char in "}]":
+            if keys:
+                keys.pop()
+            pending = None
+        elif char == ",":
+            pending = None
+    return ""
+
+
 def json_load(text: str | bytes, *, root: str = "", max_bytes: int | None = None,
               max_depth: int | None = None) -> Any:
     """Parse JSON text within the API's limits; raise `JSONInputError` naming what is wrong.
@@ -108,8 +143,11 @@ def json_load(text: str | bytes, *, root: str = "", max_bytes: int | None = None
         data = json.loads(text, parse_constant=_no_constants, parse_int=_integer,
                           parse_float=_real)
     except RecursionError as exc:
-        raise JSONInputError({where: [f"the JSON document is nested too deeply (at most "
-                                      f"{max_depth} levels); flatten it"]}) from exc
+        inside = _where_too_deep(text if isinstance(text, str) else text.decode(errors="replace"),
+                                 max_depth)
+        path = ".".join(part for part in (root, inside) if part) or "detail"
+        raise JSONInputError({path: [f"the JSON document is nested too deeply (at most "
+                                     f"{max_depth} levels); flatten it"]}) from exc
     except json.JSONDecodeError as exc:
         raise JSONInputError({where: [f"invalid JSON at line {exc.lineno}, column {exc.colno}: "
                                       f"{exc.msg}"]}) from exc
