@@ -12,6 +12,7 @@ import math
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import sync_playwright
 
 from challenges.models import BlueprintNode
@@ -51,7 +52,10 @@ def category() -> Category:
 def visit_all(page, paths: list[str], problems: list[str]) -> None:
     for path in paths:
         response = page.goto(path)
-        page.wait_for_load_state("networkidle")
+        try:
+            page.wait_for_load_state("networkidle", timeout=20_000)
+        except PlaywrightTimeout:
+            problems.append(f"{path}: the network never went quiet (a reconnect loop?)")
         if response is None or response.status >= 400:
             problems.append(f"{path}: HTTP {response.status if response else '?'}")
         for violation in page.evaluate("window.__violations || []"):
