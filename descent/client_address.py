@@ -1,7 +1,8 @@
 """Who is calling: the client's address, trusting `X-Forwarded-For` only from our own proxies.
 
-`TRUSTED_PROXIES` (a comma-separated list of addresses or networks, empty by default) names
-the reverse proxies in front of the ASGI server. The same list configures Uvicorn
+`TRUSTED_PROXIES` (a comma-separated list of addresses or networks, empty by default; else
+Uvicorn's own `FORWARDED_ALLOW_IPS`, never `*`) names the reverse proxies in front of the ASGI
+server. The same list configures Uvicorn
 (`--forwarded-allow-ips`, in `descent/stack/servers.py`, the one place its command line is
 built) and Django (`client_address`), so both read the address the same way:
 
@@ -24,13 +25,25 @@ from django.conf import settings
 
 
 def trusted_proxies_from_env(environ: dict[str, str] | None = None) -> list[str]:
-    """Return TRUSTED_PROXIES from the environment as a list (empty when unset)."""
-    value = (environ if environ is not None else os.environ).get("TRUSTED_PROXIES", "")
-    return [item.strip() for item in value.split(",") if item.strip()]
+    """Return TRUSTED_PROXIES from the environment as a list (empty when unset).
+
+    `FORWARDED_ALLOW_IPS` (Uvicorn's own variable, which docs/deploy.md sets) is read when
+    TRUSTED_PROXIES is not: the same list under the name Uvicorn knows. Neither set means no
+    proxy — not Uvicorn's default of trusting 127.0.0.1.
+    """
+    environ = environ if environ is not None else os.environ
+    value = environ.get("TRUSTED_PROXIES") or environ.get("FORWARDED_ALLOW_IPS") or ""
+    return [item.strip() for item in value.split(",") if item.strip() and item.strip() != "*"]
 
 
 def _networks(proxies: Iterable[str]) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
-    return [ipaddress.ip_network(proxy, strict=False) for proxy in proxies]
+    networks = []
+    for proxy in proxies:
+        try:
+            networks.append(ipaddress.ip_network(proxy, strict=False))
+        except ValueError:  # Uvicorn also takes literals (a socket path): no address of ours
+            continue
+    return networks
 
 
 def _trusted(address: str, networks: list) -> bool:

@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 from community.models import User
 from community.services.login_attempts import MAX_ADDRESS_FAILURES, MAX_FAILURES
 from community.usernames import username_skeleton
-from descent.client_address import address_behind_proxies
+from descent.client_address import address_behind_proxies, trusted_proxies_from_env
 from descent.stack.servers import asgi_server_command
 
 pytestmark = pytest.mark.django_db
@@ -145,6 +145,15 @@ def test_the_asgi_command_trusts_proxy_headers_only_from_trusted_proxies():
     assert behind[behind.index("--forwarded-allow-ips") + 1] == "10.0.0.1,10.1.0.0/16"
     assert "--proxy-headers" not in asgi_server_command("daphne", host="h", port=1,
                                                         trusted_proxies=[])
+
+
+def test_trusted_proxies_come_from_one_variable_or_uvicorns_own():
+    assert trusted_proxies_from_env({}) == []
+    assert trusted_proxies_from_env({"TRUSTED_PROXIES": "10.0.0.1, 10.0.0.2"}) == [
+        "10.0.0.1", "10.0.0.2"]
+    assert trusted_proxies_from_env({"FORWARDED_ALLOW_IPS": "10.77.0.30"}) == ["10.77.0.30"]
+    # "*" (trust every peer) is never taken: a client could then write its own address.
+    assert trusted_proxies_from_env({"FORWARDED_ALLOW_IPS": "*"}) == []
 
 
 def test_password_reset_is_throttled_per_email_and_per_address():
