@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench bench-engine bench-live bench-load bench-cluster install clean
+.PHONY: run test lint audit fuzz bench bench-engine bench-live bench-load bench-cluster install clean
 
 $(STAMP): requirements.lock pyproject.toml | node_modules/.installed
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -34,9 +34,20 @@ run: $(STAMP)
 test: $(STAMP)
 	$(PY) -m descent.stack test $(PYTEST_ARGS)
 
+# ruff (with flake8-bandit's S rules), the import contracts, and the dependency audit, which
+# fails when it could not check anything unless AUDIT_OFFLINE_OK=1 (.ci/audit.py).
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports --no-cache
+	$(PY) .ci/audit.py
+
+audit: $(STAMP)
+	$(PY) .ci/audit.py
+
+# Schemathesis with many more examples per API operation than CI's 200.
+FUZZ_EXAMPLES ?= 2000
+fuzz: $(STAMP)
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m descent.stack test tests/security/test_api_fuzz.py -q -p no:cacheprovider
 
 bench: $(STAMP)
 	$(PY) -m bench

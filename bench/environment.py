@@ -29,5 +29,8 @@ def bench_environment(name: str) -> EmbeddedRedis | None:
         os.environ["DATABASE_URL"] = f"sqlite:///{BENCH_DIR / f'{name}.sqlite3'}"
     os.environ["DJANGO_SETTINGS_MODULE"] = "descent.settings.local"
     os.environ["DEBUG"] = "0"
+    # Every benchmark client connects from 127.0.0.1: lift the per-address WebSocket cap
+    # (50 by default) past the largest run (1,000 watchers).
+    os.environ.setdefault("WS_MAX_CONNECTIONS_PER_ADDRESS", "100000")
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
     return redis

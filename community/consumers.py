@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from community.selectors.notifications import notification_list, notification_unread_count
 from community.services.notifications import notification_group, notification_payload
+from descent.websocket_guards import GuardedConsumer
 
 # A WebSocket close code in the application range, echoing HTTP 401.
 CLOSE_UNAUTHENTICATED = 4401
@@ -25,7 +25,7 @@ def _snapshot(user: Any) -> dict[str, Any]:
     }
 
 
-class NotificationConsumer(AsyncJsonWebsocketConsumer):
+class NotificationConsumer(GuardedConsumer):
     """Join the builder's group and relay `notification.created` / `notification.read`.
 
     On connect the client gets `notifications.snapshot` (unread count and the latest ten),

@@ -26,15 +26,29 @@ class ThreadLocked(NotAllowed):
         super().__init__("thread is locked")
 
 
-class TooManyLoginAttempts(CommunityError):
-    """Too many failed log-ins for one username from one address (429)."""
+class TooManyRequests(CommunityError):
+    """A counted limit was reached; ask again after `retry_after` seconds (429)."""
 
     status_code = 429
 
-    def __init__(self, retry_after: int) -> None:
-        super().__init__("too many failed log-in attempts; try again later")
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
         self._retry_after = retry_after
 
     @property
     def retry_after(self) -> int:
         return self._retry_after
+
+
+class TooManyLoginAttempts(TooManyRequests):
+    """Too many failed log-ins for one username, or from one address (429)."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__("too many failed log-in attempts; try again later", retry_after)
+
+
+class TooManyResetRequests(TooManyRequests):
+    """Too many password-reset mails asked for, from one address or for one email (429)."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__("too many password-reset requests; try again later", retry_after)

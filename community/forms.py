@@ -10,6 +10,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from community.errors import InvalidInput, TooManyLoginAttempts
 from community.models import Category
 from community.services.login_attempts import login_attempt
+from descent.ids import MAX_ID
 
 
 class SignupForm(forms.Form):
@@ -19,9 +20,10 @@ class SignupForm(forms.Form):
 
 
 class ThrottledAuthenticationForm(AuthenticationForm):
-    """Django's log-in form, refusing after 5 failures per username and address in 15 min."""
+    """Django's log-in form, throttled by `login_attempt` (per username and address, and per
+    address); `retry_after` is set when it refused."""
 
-    throttled = False
+    retry_after = 0
 
     def clean(self) -> dict[str, Any]:
         username = self.cleaned_data.get("username")
@@ -32,10 +34,10 @@ class ThrottledAuthenticationForm(AuthenticationForm):
             self.user_cache = login_attempt(request=self.request, username=username,
                                             password=password)
         except TooManyLoginAttempts as exc:
-            self.throttled = True
+            self.retry_after = exc.retry_after
             minutes = max(1, round(exc.retry_after / 60))
             raise forms.ValidationError(
-                f"Too many failed log-in attempts for this account from your address. "
+                f"Too many failed log-in attempts from your address. "
                 f"Try again in about {minutes} minute{'s' if minutes != 1 else ''}.",
                 code="throttled",
             ) from exc
@@ -49,7 +51,8 @@ class ThreadForm(forms.Form):
     category = forms.ModelChoiceField(queryset=Category.objects.all(), to_field_name="slug")
     title = forms.CharField(max_length=200)
     body = forms.CharField(widget=forms.Textarea(attrs={"rows": 12}), help_text="Markdown.")
-    run = forms.IntegerField(required=False, help_text="Attach one of your runs (its id).")
+    run = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID,
+                             help_text="Attach one of your runs (its id).")
 
 
 class ReplyForm(forms.Form):

@@ -4,6 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from community.views import accounts, board, notifications, profiles
+from descent.ids import ID_CONVERTER  # noqa: F401 (registers <id:...>)
 
 urlpatterns = [
     path("accounts/login/", accounts.LoginView.as_view(), name="login"),
@@ -21,7 +22,7 @@ urlpatterns = [
     ),
     path(
         "accounts/password/reset/",
-        auth_views.PasswordResetView.as_view(),
+        accounts.PasswordResetView.as_view(),
         name="password_reset",
     ),
     path(
@@ -40,13 +41,13 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("accounts/token/<str:action>/", accounts.token_action, name="token-action"),
-    path("u/<str:username>/", profiles.profile, name="profile"),
+    path("u/<path:username>/", profiles.profile, name="profile"),
     path("board/", board.board_index, name="board"),
     path("board/new/", board.thread_new, name="board-thread-new"),
-    path("board/t/<int:thread_id>/", board.thread_page, name="board-thread"),
-    path("board/t/<int:thread_id>/reply/", board.thread_reply, name="board-thread-reply"),
-    path("board/t/<int:thread_id>/<str:action>/", board.thread_action, name="board-thread-action"),
-    path("board/p/<int:post_id>/<str:action>/", board.post_action, name="board-post-action"),
+    path("board/t/<id:thread_id>/", board.thread_page, name="board-thread"),
+    path("board/t/<id:thread_id>/reply/", board.thread_reply, name="board-thread-reply"),
+    path("board/t/<id:thread_id>/<str:action>/", board.thread_action, name="board-thread-action"),
+    path("board/p/<id:post_id>/<str:action>/", board.post_action, name="board-post-action"),
     path("notifications/", notifications.notification_page, name="notifications"),
     path("notifications/read/", notifications.notifications_read, name="notifications-read"),
 ]

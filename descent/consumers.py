@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
-
 from descent.live.consumer import LiveConsumer
+from descent.websocket_guards import GuardedConsumer
 
 SYSTEM_GROUP = "system.broadcast"
 
 
-class PingConsumer(AsyncJsonWebsocketConsumer):
+class PingConsumer(GuardedConsumer):
     """Answer `{"type": "ping"}` with `{"type": "pong"}`; relay `system.message` events.
 
     The relay proves the whole path: a `group_send` from any process, through the Redis
-    channel layer, to this client.
+    channel layer, to this client. Inbound frames are limited like every route's.
     """
 
     async def connect(self) -> None:

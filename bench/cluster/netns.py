@@ -11,14 +11,18 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import shutil
 import signal
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-LOCK_DIR = Path("/run/lock") if Path("/run/lock").is_dir() else Path("/tmp")
+# iproute2's `ip`, by its full path (Debian puts it in /usr/sbin, not always on PATH).
+IP = shutil.which("ip") or "/usr/sbin/ip"
+LOCK_DIR = Path("/run/lock") if Path("/run/lock").is_dir() else Path(tempfile.gettempdir())
 # Linux caps interface names at 15 characters.
 IFNAME_MAX = 15
 
@@ -29,7 +33,7 @@ class NetworkError(RuntimeError):
 
 def ip(*args: str, check: bool = True) -> str:
     """Run `ip ARGS`; return its stdout, raise NetworkError with its stderr on failure."""
-    result = subprocess.run(["ip", *args], capture_output=True, text=True)
+    result = subprocess.run([IP, *args], capture_output=True, text=True)
     if check and result.returncode != 0:
         raise NetworkError(f"ip {' '.join(args)}: {result.stderr.strip()}")
     return result.stdout

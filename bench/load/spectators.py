@@ -184,7 +184,7 @@ class Spectator:
                 break
             ceiling = min(BACKOFF_MAX, BACKOFF_FIRST * 2 ** attempt)
             attempt += 1
-            await asyncio.sleep(ceiling / 2 + random.random() * ceiling / 2)
+            await asyncio.sleep(ceiling / 2 + random.random() * ceiling / 2)  # noqa: S311 (jitter)
 
     def _error(self, text: str) -> None:
         if len(self.errors) < 3:

@@ -21,11 +21,11 @@ from challenges.errors import NodeLocked
 from challenges.models import Run
 from challenges.selectors.blueprint import LOCKED, blueprint_states, node_state_of
 from challenges.selectors.lab import lab_explain
-from challenges.selectors.visibility import challenge_get, lab_runs, node_get
+from challenges.selectors.visibility import challenge_get, lab_runs, node_get, run_spec_visible
 from challenges.services.blueprint import quiz_answer
 from challenges.services.lab import lab_submit
 from descent.api.schema import TooManyRequestsSerializer
-from descent.api.serializers import StrictInputSerializer
+from descent.api.serializers import BoundedDictField, StrictInputSerializer
 from descent.api.views import ServiceApi
 
 
@@ -51,9 +51,9 @@ class QuizApi(ServiceApi):
         class Meta:
             ref_name = "QuizInput"
 
-        answers = serializers.DictField(child=serializers.CharField(max_length=50),
-                                        allow_empty=False,
-                                        help_text="{question key: choice key}, every question")
+        answers = BoundedDictField(max_keys=100, child=serializers.CharField(max_length=50),
+                                   allow_empty=False,
+                                   help_text="{question key: choice key}, every question")
 
     @extend_schema(summary="A node's quiz: questions and choices, never the answers",
                    responses={200: QuizOutputSerializer,
@@ -82,7 +82,9 @@ class QuizApi(ServiceApi):
 
 def lab_data(runs: list[Run], viewer: object) -> dict:
     """Describe a lab: its runs (as `viewer` may see them) and what happened to each."""
-    lab = {"group": runs[0].lab_group, "runs": runs, "explanation": lab_explain(runs)}
+    show_rates = all(run_spec_visible(run, viewer) for run in runs)
+    lab = {"group": runs[0].lab_group, "runs": runs,
+           "explanation": lab_explain(runs, show_rates=show_rates)}
     return LabOutputSerializer(lab, context={"viewer": viewer}).data
 
 

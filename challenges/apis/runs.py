@@ -28,7 +28,7 @@ from challenges.services.submissions import quota_status, run_submit
 from challenges.services.verification import verification_request, verification_request_top
 from descent.api.pagination import CappedPageNumberPagination
 from descent.api.schema import TooManyRequestsSerializer
-from descent.api.serializers import StrictInputSerializer
+from descent.api.serializers import IdField, StrictInputSerializer
 from descent.api.views import ServiceApi, paginated
 
 
@@ -45,8 +45,8 @@ class SubmissionApi(ServiceApi):
         spec = serializers.JSONField(help_text="the model spec (CONTRACT §1)")
         note = serializers.CharField(max_length=500, required=False, allow_blank=True,
                                      default="")
-        forked_from = serializers.IntegerField(required=False, allow_null=True, default=None)
-        ghost_run = serializers.IntegerField(
+        forked_from = IdField(required=False, allow_null=True, default=None)
+        ghost_run = IdField(
             required=False, allow_null=True, default=None,
             help_text="race this finished run of the challenge: its recorded losses replay "
                       "beside the new run, epoch by epoch (never its spec)")

@@ -16,7 +16,7 @@ from challenges.models import Challenge, Run, RunStatus
 from challenges.selectors.blueprint import CLEARED, LOCKED, OPEN
 from challenges.selectors.datasets import dataset_describe
 from challenges.selectors.ghosts import ghost_summary
-from challenges.selectors.history import run_history
+from challenges.selectors.history import public_record, redact_hyperparameters, run_history
 from challenges.selectors.verification import verification_of
 from challenges.selectors.visibility import run_spec_visible, run_test_score_visible
 
@@ -182,7 +182,7 @@ class RunOutputSerializer(serializers.Serializer):
     challenge = serializers.CharField(source="challenge.slug")
     user = serializers.CharField(source="owner.username")
     status = serializers.ChoiceField(choices=RunStatus.choices)
-    note = serializers.CharField()
+    note = serializers.SerializerMethodField()
     ranked = serializers.BooleanField()
     attempt = serializers.IntegerField()
     spec_visible = serializers.SerializerMethodField()
@@ -203,8 +203,8 @@ class RunOutputSerializer(serializers.Serializer):
     test_score = serializers.SerializerMethodField()
     score = serializers.FloatField(allow_null=True, help_text="the score the leaderboard ranks")
     metric = serializers.CharField(source="challenge.metric")
-    diagnoses = DiagnosisSerializer(many=True)
-    error = serializers.CharField()
+    diagnoses = serializers.SerializerMethodField()
+    error = serializers.SerializerMethodField()
     disqualified_reason = serializers.SerializerMethodField()
     worker_host = serializers.CharField()
     engine_version = serializers.CharField()
@@ -232,6 +232,23 @@ class RunOutputSerializer(serializers.Serializer):
 
     def get_spec_visible(self, run: Run) -> bool:
         return self._spec_visible(run)
+
+    @extend_schema_field(DiagnosisSerializer(many=True))
+    def get_diagnoses(self, run: Run) -> list[dict[str, Any]]:
+        diagnoses = DiagnosisSerializer(run.diagnoses or [], many=True).data
+        if self._spec_visible(run):
+            return diagnoses
+        return [{**d, "message": redact_hyperparameters(d["message"])} for d in diagnoses]
+
+    @extend_schema_field(serializers.CharField(help_text="why the run ended as it did; rates "
+                                               "blanked out for those who may not see the spec"))
+    def get_error(self, run: Run) -> str:
+        return run.error if self._spec_visible(run) else redact_hyperparameters(run.error)
+
+    @extend_schema_field(serializers.CharField(help_text="empty to those who may not see "
+                                               "the spec: a note may describe it"))
+    def get_note(self, run: Run) -> str:
+        return run.note if self._spec_visible(run) else ""
 
     @extend_schema_field({**SPEC_SCHEMA, "nullable": True})
     def get_spec(self, run: Run) -> dict[str, Any] | None:
@@ -267,7 +284,7 @@ class RunDetailOutputSerializer(RunOutputSerializer):
     def get_history(self, run: Run) -> list[dict[str, Any]]:
         history = run_history(run)
         self.context.setdefault("_history", {})[run.pk] = history
-        return history
+        return history if self._spec_visible(run) else [public_record(r) for r in history]
 
     @extend_schema_field({
         "type": "object", "nullable": True,

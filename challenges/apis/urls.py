@@ -13,6 +13,7 @@ from challenges.apis.runs import (
     RunVerifyApi,
     SubmissionApi,
 )
+from descent.ids import ID_CONVERTER  # noqa: F401 (registers <id:...>)
 
 urlpatterns = [
     path("challenges/", ChallengeListApi.as_view(), name="api-challenges"),
@@ -22,10 +23,10 @@ urlpatterns = [
     path("challenges/<slug:slug>/runs/", MyRunsApi.as_view(), name="api-my-runs"),
     path("challenges/<slug:slug>/leaderboard/", LeaderboardApi.as_view(),
          name="api-leaderboard"),
-    path("runs/<int:run_id>/", RunDetailApi.as_view(), name="api-run"),
-    path("runs/<int:run_id>/cancel/", RunCancelApi.as_view(), name="api-run-cancel"),
-    path("runs/<int:run_id>/share/", RunShareApi.as_view(), name="api-run-share"),
-    path("runs/<int:run_id>/verify/", RunVerifyApi.as_view(), name="api-run-verify"),
+    path("runs/<id:run_id>/", RunDetailApi.as_view(), name="api-run"),
+    path("runs/<id:run_id>/cancel/", RunCancelApi.as_view(), name="api-run-cancel"),
+    path("runs/<id:run_id>/share/", RunShareApi.as_view(), name="api-run-share"),
+    path("runs/<id:run_id>/verify/", RunVerifyApi.as_view(), name="api-run-verify"),
     path("challenges/<slug:slug>/verify/", ChallengeVerifyApi.as_view(),
          name="api-challenge-verify"),
     path("blueprint/", BlueprintApi.as_view(), name="api-blueprint"),

@@ -7,12 +7,34 @@ holds the run counts (an abandoned attempt's chunks are filtered out in SQL, not
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import F
 
 from challenges.models import Run, RunHistoryChunk
+from descent.engine.metrics import METRICS
+
+# What an epoch record shows to someone who may not see the run's spec: its progress, never
+# a hyperparameter (the record's `learning_rate` follows the schedule, so it reveals the spec).
+PUBLIC_EPOCH_KEYS = frozenset({"epoch", "train_loss", "val_loss", *METRICS})
+
+
+# The engine's messages name the rate ("gradients exploded at learning rate 0.5. Try
+# learning_rate 0.05"): for the same viewers, the value is blanked out of them.
+_RATE_VALUE = re.compile(r"(learning[ _]rate) [-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?",
+                         re.IGNORECASE)
+
+
+def redact_hyperparameters(text: str) -> str:
+    """Return an engine message without the learning-rate values it names."""
+    return _RATE_VALUE.sub(r"\1 (private)", text)
+
+
+def public_record(record: dict[str, Any]) -> dict[str, Any]:
+    """Return an epoch record without what only the spec's viewers may see."""
+    return {key: value for key, value in record.items() if key in PUBLIC_EPOCH_KEYS}
 
 
 def thin(records: list[Any], points: int | None) -> list[Any]:

@@ -8,6 +8,8 @@ Lab runs are experiments: unranked (leaderboards skip ranked=False), outside the
 from __future__ import annotations
 
 import copy
+import math
+import sys
 import uuid
 from typing import Any
 
@@ -17,28 +19,34 @@ from django.utils import timezone
 
 from challenges.errors import LabBusy, SubmissionRejected
 from challenges.models import Challenge, Run, RunStatus
+from challenges.selectors.lab import LAB_FACTORS, LAB_LABELS
 from challenges.services.runs import run_create
 from challenges.services.submissions import challenge_check_open, spec_check
 
-LAB_FACTORS = (0.1, 1.0, 10.0)
-LAB_LABELS = {0.1: "÷10", 1.0: "×1", 10.0: "×10"}
 MAX_RUNNING_LABS = 2
 
 
-def lab_variants(spec: Any) -> list[tuple[float, Any]]:
-    """Return the spec at each lab factor of its learning rate: [(factor, spec), ...].
+def lab_variants(normalised: dict[str, Any]) -> list[tuple[float, dict[str, Any]]]:
+    """Return a validated spec at each lab factor of its learning rate: [(factor, spec), ...].
 
-    The spec is returned unchanged when it has no numeric learning rate; `spec_check` then
-    says what is missing.
+    Called with `spec_check`'s output, never with raw input: the rate is a checked finite
+    float, so multiplying it cannot raise. A product that is no longer a finite positive number
+    (10 × 1e308, 1e-324 ÷ 10) is a `SubmissionRejected` on `optimizer.learning_rate`.
     """
+    rate = normalised["optimizer"]["learning_rate"]
     variants = []
     for factor in LAB_FACTORS:
-        variant = copy.deepcopy(spec)
-        optimizer = variant.get("optimizer") if isinstance(variant, dict) else None
-        rate = optimizer.get("learning_rate") if isinstance(optimizer, dict) else None
-        if isinstance(rate, int | float) and not isinstance(rate, bool):
-            # Round away float noise: 0.05 × 10 is 0.5, not 0.5000000000000001.
-            optimizer["learning_rate"] = float(f"{rate * factor:.12g}")
+        variant = copy.deepcopy(normalised)
+        # Round away float noise: 0.05 × 10 is 0.5, not 0.5000000000000001.
+        scaled = float(f"{rate * factor:.12g}")
+        if not (math.isfinite(scaled) and scaled > 0):
+            limit = (f"below {sys.float_info.max / 10:.3g}" if factor > 1
+                     else f"above {sys.float_info.min * 10:.3g}")
+            raise SubmissionRejected({"optimizer.learning_rate": [
+                f"the lab trains this spec at {LAB_LABELS[factor]} its learning rate, and "
+                f"{rate:g} {LAB_LABELS[factor]} is not a usable rate; use a learning rate "
+                f"{limit}"]})
+        variant["optimizer"]["learning_rate"] = scaled
         variants.append((factor, variant))
     return variants
 
@@ -53,18 +61,21 @@ def running_lab_groups(*, user: Any) -> int:
 def lab_submit(*, user: Any, challenge: Challenge, spec: Any) -> list[Run]:
     """Validate the three variants, write three unranked runs in one lab group, enqueue them.
 
-    Raises `ChallengeNotOpen`, `SubmissionRejected` (errors of the first variant that fails,
-    prefixed with its factor when the others pass) or `LabBusy`.
+    Raises `ChallengeNotOpen`, `SubmissionRejected` (the spec's own errors; or those of the
+    first variant that fails, prefixed with its factor) or `LabBusy`.
     """
     now = timezone.now()
     challenge_check_open(challenge, now)
+    # The spec as sent is checked first; only then is its (finite) rate multiplied.
+    normalised, parameters = spec_check(challenge=challenge, spec=spec)
     checked = []
-    for factor, variant in lab_variants(spec):
+    for factor, variant in lab_variants(normalised):
+        if factor == 1.0:
+            checked.append((factor, normalised, parameters))
+            continue
         try:
             checked.append((factor, *spec_check(challenge=challenge, spec=variant)))
         except SubmissionRejected as exc:
-            if factor == 1.0 or not checked:
-                raise
             raise SubmissionRejected({
                 f"lab {LAB_LABELS[factor]}.{path}": messages
                 for path, messages in exc.errors.items()

@@ -17,8 +17,10 @@ from __future__ import annotations
 from typing import Any
 
 from challenges.models import Challenge, Run
+from challenges.selectors.history import public_record, redact_hyperparameters
 from challenges.selectors.leaderboards import leaderboard_get
 from challenges.selectors.live import seq_key
+from challenges.selectors.visibility import run_spec_visible
 from descent.live.publisher import publish_on_commit, publish_seq_on_commit
 
 
@@ -44,7 +46,8 @@ def publish_run_epochs(*, run_id: int, records: list[dict[str, Any]], epochs: in
     message = {
         "type": "run.epoch", "run": run_id, "epoch": last["epoch"], "epochs": epochs,
         "train_loss": last.get("train_loss"), "val_loss": last.get("val_loss"),
-        "records": records, "at": epoch_ended_at,
+        # Anyone may watch a run: its stream carries progress, never a hyperparameter.
+        "records": [public_record(r) for r in records], "at": epoch_ended_at,
     }
     if ghost is not None:
         message["ghost"] = ghost
@@ -66,11 +69,20 @@ def publish_run_progress(*, run_id: int, challenge_slug: str, user: str,
     publish_on_commit(challenge_group(challenge_slug), message)
 
 
+def _what_went_wrong(run: Run) -> dict[str, Any]:
+    """The run's error and diagnoses as anyone may see them (its rates blanked if private)."""
+    if run_spec_visible(run, None):
+        return {"error": run.error, "diagnoses": run.diagnoses}
+    return {"error": redact_hyperparameters(run.error),
+            "diagnoses": [{**d, "message": redact_hyperparameters(d.get("message", ""))}
+                          for d in run.diagnoses or []]}
+
+
 def publish_run_status(run: Run) -> None:
     """Tell the run's watchers its status and, once it is final, the challenge's watchers."""
     publish_on_commit(run_group(run.pk), {
         "type": "run.status", "run": run.pk, "status": run.status, "score": run.score,
-        "val_score": run.val_score, "error": run.error, "diagnoses": run.diagnoses,
+        "val_score": run.val_score, **_what_went_wrong(run),
         "epochs_done": run.epochs_done,
     })
     if run.is_final:

@@ -17,12 +17,13 @@ from challenges.errors import ChallengeNotOpen, LabBusy, NodeLocked, QuizInvalid
 from challenges.lessons import render_lesson
 from challenges.models import BlueprintNode
 from challenges.selectors.blueprint import NodeState, blueprint_states, node_state_of
-from challenges.selectors.history import run_histories
-from challenges.selectors.lab import lab_explain
-from challenges.selectors.visibility import challenge_get, lab_runs, node_get
+from challenges.selectors.history import public_record, run_histories
+from challenges.selectors.lab import lab_explain, lab_labels
+from challenges.selectors.visibility import challenge_get, lab_runs, node_get, run_spec_visible
 from challenges.services.blueprint import quiz_answer
-from challenges.services.lab import LAB_LABELS, lab_submit
+from challenges.services.lab import lab_submit
 from challenges.world import CONTENT_DIR, FAQ_FILE, GLOSSARY_FILE, load_faq, load_glossary
+from descent.forms import JSONTextField
 
 # The map: one row per prerequisite depth, nodes side by side in map order.
 NODE_WIDTH, NODE_HEIGHT, GAP_X, GAP_Y, MARGIN = 210, 84, 30, 56, 20
@@ -145,16 +146,8 @@ def quiz_view(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 class LabForm(forms.Form):
-    spec = forms.CharField(widget=forms.Textarea(attrs={"class": "code", "rows": 12}),
-                           strip=False)
-
-    def clean_spec(self) -> Any:
-        try:
-            return json.loads(self.cleaned_data["spec"])
-        except json.JSONDecodeError as exc:
-            raise forms.ValidationError(
-                f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
-            ) from exc
+    spec = JSONTextField(root="spec",
+                         widget=forms.Textarea(attrs={"class": "code", "rows": 12}))
 
 
 @login_required
@@ -189,20 +182,22 @@ def lab_page(request: HttpRequest, group: uuid.UUID) -> HttpResponse:
     """Show a lab's three runs on one live chart, with what happened to each."""
     runs = lab_runs(group=group, viewer=request.user)
     histories = run_histories(runs)
-    rates = sorted(float(run.spec["optimizer"]["learning_rate"]) for run in runs)
+    # Absolute rates reveal the spec: only those who may see it see them (docs/challenges.md).
+    show_rates = all(run_spec_visible(run, request.user) for run in runs)
+    labels = lab_labels(runs)
     labelled = []
     for run in sorted(runs, key=lambda r: float(r.spec["optimizer"]["learning_rate"])):
         rate = float(run.spec["optimizer"]["learning_rate"])
-        factor = rate / rates[len(rates) // 2] if rates[len(rates) // 2] else 1.0
-        label = LAB_LABELS.get(round(factor, 6), f"×{factor:g}")
-        labelled.append({"run": run, "rate": rate, "label": label,
-                         "history": histories[run.pk]})
+        labelled.append({"run": run, "rate": rate if show_rates else None,
+                         "label": labels[run.pk], "history": histories[run.pk]
+                         if show_rates else [public_record(r) for r in histories[run.pk]]})
     challenge = runs[0].challenge
     node = BlueprintNode.objects.filter(challenge=challenge).first()
     return render(request, "challenges/lab.html", {
         "group": group, "runs": labelled, "challenge": challenge, "node": node,
-        "explanation": lab_explain(runs),
-        "histories": [{"id": item["run"].pk, "label": f"{item['label']} ({item['rate']:g})",
+        "explanation": lab_explain(runs, show_rates=show_rates),
+        "histories": [{"id": item["run"].pk, "label": item["label"] if item["rate"] is None
+                       else f"{item['label']} ({item['rate']:g})",
                        "status": item["run"].status, "history": item["history"]}
                       for item in labelled],
         "is_owner": request.user.is_authenticated and runs[0].owner_id == request.user.pk,

@@ -15,31 +15,26 @@ from challenges.models import Challenge, Run
 from challenges.selectors.ghosts import ghost_source_get
 from challenges.selectors.visibility import challenge_get, fork_source_get
 from challenges.services.submissions import quota_status, run_submit
+from descent.forms import JSONTextField
+from descent.ids import MAX_ID
 
 
 class SubmitForm(forms.Form):
     """Parse the page's input: the spec as JSON text, a note, the run it was forked from."""
 
-    spec = forms.CharField(
-        widget=forms.Textarea(attrs={"class": "code", "spellcheck": "false"}), strip=False
+    spec = JSONTextField(
+        root="spec", widget=forms.Textarea(attrs={"class": "code", "spellcheck": "false"})
     )
     note = forms.CharField(max_length=500, required=False)
-    forked_from = forms.IntegerField(required=False, widget=forms.HiddenInput)
-    ghost_run = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    forked_from = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID,
+                                     widget=forms.HiddenInput)
+    ghost_run = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID,
+                                   widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, user: Any, challenge: Challenge, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
         self.challenge = challenge
-
-    def clean_spec(self) -> Any:
-        text = self.cleaned_data["spec"]
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise forms.ValidationError(
-                f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
-            ) from exc
 
     def clean_forked_from(self) -> Run | None:
         run_id = self.cleaned_data.get("forked_from")

@@ -38,7 +38,7 @@ class RegisterApi(CommunityApi):
 
         id = serializers.IntegerField()
         username = serializers.CharField()
-        email = serializers.EmailField()
+        email = serializers.CharField(help_text="as given (normalised), or empty")
         date_joined = serializers.DateTimeField()
 
     @extend_schema(

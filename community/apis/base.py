@@ -7,6 +7,7 @@ from typing import Any
 from rest_framework import serializers
 
 from community.attachments import AttachmentError, attachment_clean, attachment_keys
+from descent.api.serializers import IdField
 from descent.api.throttles import WriteThrottle
 from descent.api.views import ServiceApi
 
@@ -21,7 +22,7 @@ class CommunityApi(ServiceApi):
 class AttachmentInputMixin(serializers.Serializer):
     """Input fields for post attachments: `run` (documented) plus any registered keys."""
 
-    run = serializers.IntegerField(
+    run = IdField(
         required=False, help_text="Attach a run card (the run's id; it must be your run)."
     )
 

@@ -13,7 +13,7 @@ from community.selectors.notifications import notification_list, notification_un
 from community.services.notifications import notification_payload, notifications_mark_read
 from descent.api.pagination import PAGE_PARAMETERS
 from descent.api.schema import ErrorSerializer
-from descent.api.serializers import StrictInputSerializer
+from descent.api.serializers import BoundedListField, IdField, StrictInputSerializer
 from descent.api.views import paginated
 
 
@@ -68,8 +68,8 @@ class NotificationReadApi(CommunityApi):
         class Meta:
             ref_name = "NotificationReadInput"
 
-        ids = serializers.ListField(
-            child=serializers.IntegerField(), required=False, max_length=500
+        ids = BoundedListField(
+            child=IdField(), required=False, max_length=500
         )
 
     class OutputSerializer(serializers.Serializer):

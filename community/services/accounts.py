@@ -11,6 +11,7 @@ from django.db import transaction
 
 from community.errors import InvalidInput
 from community.models import User
+from community.usernames import username_clean
 
 
 @transaction.atomic
@@ -30,13 +31,14 @@ def user_get_or_create(*, username: str, email: str = "", password: str | None =
 def user_register(*, username: str, password: str, email: str = "") -> User:
     """Create a builder account; raise InvalidInput naming the field at fault.
 
-    Usernames are unique regardless of case, so that "Ada" cannot impersonate "ada".
-    The password goes through AUTH_PASSWORD_VALIDATORS, with the new account's own
-    attributes (a password like the username is refused).
+    The username must pass `community.usernames` (NFKC-normalised, 3–30 ASCII letters,
+    digits, `_ - .`, not confusable with an existing name, whatever the case). The password
+    goes through AUTH_PASSWORD_VALIDATORS, with the new account's own attributes (a password
+    like the username is refused).
     """
-    username = User.normalize_username(username.strip())
-    if User.objects.filter(username__iexact=username).exists():
-        raise InvalidInput("a builder with that username already exists", field="username")
+    username, problems = username_clean(username.strip())
+    if problems:
+        raise InvalidInput(problems, field="username")
     candidate = User(username=username, email=User.objects.normalize_email(email))
     try:
         validate_password(password, user=candidate)

@@ -1,63 +1,59 @@
-"""Log-in throttling: at most 5 failures per username and address per 15 minutes.
+"""Log-in throttling: per username and address, and per address across usernames.
 
-Counters live in the shared cache (Redis), so every web process sees the same count. Keyed
-by username *and* address: an attacker cannot lock a builder out from everywhere, and one
-address cannot grind through one account.
+- 5 failures for one username from one address in 15 minutes block that pair: one address
+  cannot grind through one account, and an attacker cannot lock a builder out from
+  everywhere (the block is only where the failures came from).
+- 20 failures from one address in 15 minutes, whatever the usernames, block the address:
+  password spraying (one common password over many usernames) stops there. A success does
+  not reset this count.
+
+The address is `descent.client_address.client_address`: `X-Forwarded-For` counts only from a
+configured proxy (TRUSTED_PROXIES), so a spoofed header does not start a fresh count.
 """
 
 from __future__ import annotations
 
-import hashlib
-import time
 from typing import Any
 
 from django.contrib.auth import authenticate
-from django.core.cache import cache
 from django.http import HttpRequest
 
 from community.errors import InvalidInput, TooManyLoginAttempts
 from community.models import User
+from community.services.rate_windows import FixedWindow
+from descent.client_address import client_address
 
 MAX_FAILURES = 5
+MAX_ADDRESS_FAILURES = 20
 WINDOW_SECONDS = 15 * 60
 
+PAIR_FAILURES = FixedWindow("login-failures", MAX_FAILURES, WINDOW_SECONDS)
+ADDRESS_FAILURES = FixedWindow("login-failures-address", MAX_ADDRESS_FAILURES, WINDOW_SECONDS)
 
-def _keys(username: str, ip: str) -> tuple[str, str]:
-    digest = hashlib.sha256(f"{username.strip().lower()}|{ip}".encode()).hexdigest()[:32]
-    return f"login-failures:{digest}", f"login-failures-since:{digest}"
+
+def _pair(username: str, ip: str) -> str:
+    return f"{username.strip().lower()}|{ip}"
 
 
 def login_retry_after(*, username: str, ip: str) -> int:
     """Return the seconds until `username` may try again from `ip`; 0 when not blocked."""
-    count_key, since_key = _keys(username, ip)
-    if (cache.get(count_key) or 0) < MAX_FAILURES:
-        return 0
-    since = cache.get(since_key) or time.time()
-    return max(1, int(WINDOW_SECONDS - (time.time() - since)) + 1)
+    return max(PAIR_FAILURES.retry_after(_pair(username, ip)), ADDRESS_FAILURES.retry_after(ip))
 
 
 def login_failure_record(*, username: str, ip: str) -> int:
-    """Count one failed log-in; return the failures in the current window."""
-    count_key, since_key = _keys(username, ip)
-    # add() only sets a missing key: the window starts at the first failure and is not
-    # extended by later ones.
-    cache.add(since_key, time.time(), WINDOW_SECONDS)
-    cache.add(count_key, 0, WINDOW_SECONDS)
-    try:
-        return cache.incr(count_key)
-    except ValueError:  # expired between add() and incr()
-        cache.add(count_key, 1, WINDOW_SECONDS)
-        return 1
+    """Count one failed log-in; return the failures of this username and address."""
+    ADDRESS_FAILURES.hit(ip)
+    return PAIR_FAILURES.hit(_pair(username, ip))
 
 
 def login_failures_clear(*, username: str, ip: str) -> None:
     """Forget the failures of `username` from `ip` after a successful log-in."""
-    cache.delete_many(list(_keys(username, ip)))
+    PAIR_FAILURES.clear(_pair(username, ip))
 
 
 def client_ip(meta: dict) -> str:
-    """Return the caller's address (REMOTE_ADDR; a proxy in front must set it truthfully)."""
-    return str(meta.get("REMOTE_ADDR") or "unknown")
+    """Return the caller's address (see `descent.client_address`)."""
+    return client_address(meta)
 
 
 def login_attempt(*, request: HttpRequest | None, username: str, password: str) -> User:

@@ -6,15 +6,19 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordResetForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from community.errors import InvalidInput
+from community.errors import InvalidInput, TooManyRequests, TooManyResetRequests
 from community.forms import SignupForm, ThrottledAuthenticationForm
 from community.services.accounts import user_register
+from community.services.password_resets import password_reset_request
 from community.services.tokens import token_get_or_create, token_regenerate, token_revoke
 from community.views.common import safe_next
+from descent.client_address import client_address
 
 
 class LoginView(auth_views.LoginView):
@@ -24,15 +28,37 @@ class LoginView(auth_views.LoginView):
 
     def form_invalid(self, form: ThrottledAuthenticationForm) -> HttpResponse:
         response = super().form_invalid(form)
-        if form.throttled:
+        if form.retry_after:
             response.status_code = 429
+            response["Retry-After"] = str(form.retry_after)
         return response
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's reset page, throttled per address and per email (429 with Retry-After)."""
+
+    def form_valid(self, form: PasswordResetForm) -> HttpResponse:
+        try:
+            password_reset_request(ip=client_address(self.request.META),
+                                   email=form.cleaned_data["email"])
+        except TooManyResetRequests as exc:
+            form.add_error(None, f"Too many reset requests. Try again in {_minutes(exc)}.")
+            response = self.form_invalid(form)
+            response.status_code = 429
+            response["Retry-After"] = str(exc.retry_after)
+            return response
+        return super().form_valid(form)
+
+
+def _minutes(exc: TooManyRequests) -> str:
+    minutes = max(1, round(exc.retry_after / 60))
+    return f"about {minutes} minute{'s' if minutes != 1 else ''}"
 
 
 def signup(request: HttpRequest) -> HttpResponse:
     """Create an account and log straight in."""
     if request.user.is_authenticated:
-        return redirect(f"/u/{request.user.username}/")
+        return redirect("profile", username=request.user.username)
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -60,4 +86,4 @@ def token_action(request: HttpRequest, action: str) -> HttpResponse:
     elif action == "revoke":
         if token_revoke(user=request.user):
             messages.success(request, "Your API token was revoked.")
-    return redirect(f"/u/{request.user.username}/#api-token")
+    return redirect(reverse("profile", args=[request.user.username]) + "#api-token")

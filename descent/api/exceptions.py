@@ -22,11 +22,38 @@ class TooManyRequests(APIException):
         self.extra = extra or {}
 
 
+# Whatever a validator found, the error body stays small: this many entries per object or
+# list, strings clipped (the engine and StrictInputSerializer bound their own errors already;
+# this is the net under every other field).
+MAX_ERROR_ENTRIES = 50
+MAX_ERROR_TEXT = 1000
+
+
+def bounded(detail: Any) -> Any:
+    """Return `detail` with at most MAX_ERROR_ENTRIES entries per level, the rest counted."""
+    if isinstance(detail, dict):
+        items = list(detail.items())
+        kept = {str(k)[:200]: bounded(v) for k, v in items[:MAX_ERROR_ENTRIES]}
+        if len(items) > MAX_ERROR_ENTRIES:
+            kept["non_field_errors"] = [f"...and {len(items) - MAX_ERROR_ENTRIES:,} more "
+                                        "errors (not listed)"]
+        return kept
+    if isinstance(detail, list):
+        kept_list = [bounded(v) for v in detail[:MAX_ERROR_ENTRIES]]
+        if len(detail) > MAX_ERROR_ENTRIES:
+            kept_list.append(f"...and {len(detail) - MAX_ERROR_ENTRIES:,} more (not listed)")
+        return kept_list
+    if isinstance(detail, str) and len(detail) > MAX_ERROR_TEXT:
+        return detail[:MAX_ERROR_TEXT] + "…"
+    return detail
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]):
-    """Handle as DRF does, then give every 429 Retry-After and `retry_after` in the body."""
+    """Handle as DRF does, bound the body, give every 429 Retry-After and `retry_after`."""
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
+    response.data = bounded(response.data)
     if isinstance(exc, TooManyRequests):
         response["Retry-After"] = str(exc.retry_after)
         response.data = {"detail": str(exc.detail), "retry_after": exc.retry_after, **exc.extra}

@@ -8,7 +8,10 @@ declares, the error responses its configuration makes possible, with their bodie
 - 401 `Error` wherever a token is read (a wrong token is refused even where anyone may read);
 - 403 `Error` for writes under session authentication (CSRF), and where the view says;
 - 404 `Error` for every path with a parameter, and for a list's page past the last;
-- 429 `TooManyRequests`, with `Retry-After`, where a throttle scope applies.
+- 413 `Error` and 415 `Error` for every write (a body over the size limit, or not JSON);
+- 429 `TooManyRequests`, with `Retry-After`, where a throttle scope applies;
+- 503 `Error`, with `Retry-After`, everywhere: a service the request needs (the database,
+  Redis) is down for a moment.
 
 A view adds the ones only it knows of (a locked node's 403 on GET, the quota's 429) with
 `extend_schema(responses=...)`; a declared response is never replaced, only given the
@@ -76,10 +79,14 @@ class ErrorDocumentingAutoSchema(AutoSchema):
             errors["404"] = "No such object that you may see."
         elif self._is_list_view() and self._get_paginator() is not None:
             errors["404"] = "No such page (`page` past the last one), or no such filter value."
+        if self.method in WRITE_METHODS:
+            errors["413"] = "The body is over the size limit (256 KiB of JSON; 1 MiB in all)."
+            errors["415"] = "The body is not `application/json`."
         if getattr(view, "throttle_scope", None) and any(
             self._throttles(throttle) for throttle in view.get_throttles()
         ):
             errors["429"] = "Too many requests: see Retry-After."
+        errors["503"] = "A service the request needs is down for a moment: see Retry-After."
         return errors
 
     def _throttles(self, throttle: Any) -> bool:
@@ -97,7 +104,7 @@ class ErrorDocumentingAutoSchema(AutoSchema):
             if code >= "400" and "content" not in response:
                 # A view that only described an error gets the error's documented body.
                 response["content"] = self.error_response(code, "")["content"]
-            if code == "429":
+            if code in {"429", "503"}:
                 responses[code].setdefault("headers", {}).update(RETRY_AFTER_HEADER)
         return responses
 

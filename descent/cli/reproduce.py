@@ -7,6 +7,7 @@ with the same code as a builder's terminal.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -37,13 +38,12 @@ def machine_description() -> dict[str, str]:
             "cores": str(os.cpu_count() or "?"), "blas": numeric["blas"]}
     if info["blas"] == "unknown":
         info["blas"] = "unknown (numpy does not report it)"
-    try:
+    # numpy < 1.25 or a build without the section: never fail.
+    with contextlib.suppress(Exception):
         configuration = np.show_config(mode="dicts")["Build Dependencies"]["blas"].get(
             "openblas configuration")
         if configuration:
             info["blas build"] = configuration
-    except Exception:  # numpy < 1.25 or a build without the section: never fail
-        pass
     threads = [f"{name}={os.environ[name]}" for name in
                ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS") if name in os.environ]
     info["blas threads"] = ", ".join(threads) or "default"

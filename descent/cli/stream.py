@@ -54,7 +54,7 @@ class Backoff:
     attempts: int = 10
 
     def delay(self, attempt: int) -> float:
-        return min(self.cap, self.base * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)
+        return min(self.cap, self.base * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)  # noqa: S311 (jitter)
 
 
 def ws_url(server: str, path: str) -> str:

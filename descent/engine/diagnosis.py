@@ -128,7 +128,7 @@ def updates_too_large(layer_stats: list[dict[str, Any]], learning_rate: float
     return Diagnosis(
         code="updates_too_large",
         message=(
-            f"Layer {layer}'s update is {_fraction(ratio)} its weights each step (healthy "
+            f"Layer {layer}'s update is {_fraction(ratio)} its weights each step (healthy "  # noqa: S608 (English, not SQL)
             f"training moves 0.1 to 1 %): the learning rate {learning_rate:g} is too large. "
             f"Try learning_rate {learning_rate / 10:g} (10x lower), or set gradient_clip."
         ),

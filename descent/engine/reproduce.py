@@ -12,6 +12,7 @@ verification worker (on the server) judge with the same code.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 from dataclasses import dataclass
@@ -157,11 +158,10 @@ def numeric_environment() -> dict[str, str]:
     Cheap after the first call (cached per process), so a worker records it on every run.
     """
     blas = "unknown"
-    try:
+    # numpy < 1.25 or a build without the section: say so, never fail.
+    with contextlib.suppress(Exception):
         info = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
         blas = f"{info.get('name', '?')} {info.get('version', '')}".strip()
-    except Exception:  # numpy < 1.25 or a build without the section: say so, never fail
-        pass
     return {"numpy": np.__version__, "blas": blas}
 
 

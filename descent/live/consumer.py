@@ -1,8 +1,8 @@
 """The base of every live WebSocket: inbound limits, ping, presence.
 
-Clients need to send only `{"type": "ping"}` (and `{"type": "resync"}`): anything larger
-than MAX_INBOUND_BYTES closes the socket (1009), more than RATE_PER_SECOND messages a second
-(bursts to RATE_BURST) closes it (1008). Group messages arrive through the process's
+Clients need to send only `{"type": "ping"}` (and `{"type": "resync"}`); the inbound limits
+(frame size, rate, JSON) are `GuardedConsumer`'s, shared with every route
+(descent/websocket_guards.py). Group messages arrive through the process's
 `GroupHub` (descent/live/hub.py), already encoded, into this connection's outbox; a writer task
 drains it, so a slow or dead client fills only its own outbox (OUTBOX_SIZE; past it messages
 are dropped, and the seq gap makes the client resync) and never delays the others.
@@ -14,22 +14,18 @@ import asyncio
 import contextlib
 import json
 import logging
-import time
 from typing import Any
 
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 
 from descent.live.hub import hub
 from descent.live.presence import member_for, presence_count, presence_leave, presence_touch
 from descent.live.process_local import per_event_loop
+from descent.websocket_guards import GuardedConsumer
 
 log = logging.getLogger(__name__)
 
-MAX_INBOUND_BYTES = 1024
-RATE_PER_SECOND = 5.0
-RATE_BURST = 10.0
 PRESENCE_ANNOUNCE_EVERY = 1.0
 OUTBOX_SIZE = 500
 
@@ -51,7 +47,7 @@ async def _announce_later(layer: Any, group: str, room: str) -> None:
         _announcing().pop(room, None)
 
 
-class LiveConsumer(AsyncJsonWebsocketConsumer):
+class LiveConsumer(GuardedConsumer):
     """Limits and presence; subclasses set `room`/`group` and send their snapshot."""
 
     room: str | None = None
@@ -62,8 +58,6 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
 
     async def join(self) -> None:
         """Join the live group and, if any, the presence room; accept the socket."""
-        self.tokens = RATE_BURST
-        self.last_refill = time.monotonic()
         self.presence_task: asyncio.Task | None = None
         self.outbox: asyncio.Queue[str] = asyncio.Queue(OUTBOX_SIZE)
         self.writer: asyncio.Task | None = None
@@ -137,21 +131,6 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
                     self.announce_presence()
                 except Exception:  # the member lapses by itself within its TTL
                     log.warning("could not leave presence room %s", self.room, exc_info=True)
-
-    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None,
-                      **kwargs: Any) -> None:
-        size = len(text_data.encode()) if text_data is not None else len(bytes_data or b"")
-        if size > MAX_INBOUND_BYTES or bytes_data is not None:
-            await self.close(code=1009)
-            return
-        now = time.monotonic()
-        self.tokens = min(RATE_BURST, self.tokens + (now - self.last_refill) * RATE_PER_SECOND)
-        self.last_refill = now
-        if self.tokens < 1:
-            await self.close(code=1008)
-            return
-        self.tokens -= 1
-        await super().receive(text_data=text_data, bytes_data=bytes_data, **kwargs)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         kind = content.get("type") if isinstance(content, dict) else None

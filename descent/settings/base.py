@@ -12,13 +12,16 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
+
+from descent.client_address import trusted_proxies_from_env
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(os.environ.get("DESCENT_VAR_DIR", BASE_DIR / "var"))
 
 # A key that only ever serves a developer's machine; production.py refuses it.
-DEFAULT_SECRET_KEY = "descent-insecure-development-key-change-me"
+DEFAULT_SECRET_KEY = "descent-insecure-development-key-change-me"  # noqa: S105 (refused in production)
 
 
 def env_bool(name: str, default: bool) -> bool:
@@ -58,6 +61,9 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 # Take the host from X-Forwarded-Host: only behind a proxy that sets it and strips the client's.
 USE_X_FORWARDED_HOST = env_bool("USE_X_FORWARDED_HOST", False)
+# The reverse proxies whose X-Forwarded-For is believed (addresses or networks); empty: none.
+# The ASGI server's --forwarded-allow-ips and Django's client_address read this one list.
+TRUSTED_PROXIES = trusted_proxies_from_env()
 
 # `manage.py shell` in the environment `make run` made finds the embedded Redis it started.
 REDIS_URL = os.environ.get("REDIS_URL") or embedded_redis_url() or ""
@@ -74,6 +80,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "channels",
+    "csp",
     "community",
     "challenges",
     "workers",
@@ -81,6 +88,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -88,6 +97,45 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+# --- Headers every response carries (every environment, so the browser tests run under them) -
+# Content-Security-Policy (django-csp): scripts only from this site — no inline script, no
+# eval. Swagger UI (/api/docs/ only) may add inline <style> elements (descent/urls.py).
+# style-src-attr allows style="" attributes: KaTeX and uPlot position their output with them,
+# and they cannot run script. Images: ours, data: (the dataset preview), and https: (a board
+# post may show an image from the web). Sockets and fetches: this origin only.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "style-src-attr": [UNSAFE_INLINE],
+        "img-src": [SELF, "data:", "https:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+if env_bool("CSP_REPORT_ONLY", False):
+    # Report, do not block: the XSS browser test runs so, to prove the escaping on its own.
+    CONTENT_SECURITY_POLICY_REPORT_ONLY = CONTENT_SECURITY_POLICY
+    CONTENT_SECURITY_POLICY = None
+# Permissions-Policy (django-permissions-policy): no page uses a device or a sensor.
+PERMISSIONS_POLICY = {
+    "accelerometer": [], "camera": [], "display-capture": [], "geolocation": [],
+    "gyroscope": [], "magnetometer": [], "microphone": [], "midi": [], "payment": [],
+    "usb": [], "browsing-topics": [],
+}
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
 
 ROOT_URLCONF = "descent.urls"
 ASGI_APPLICATION = "descent.asgi.application"
@@ -191,6 +239,11 @@ REST_FRAMEWORK = {
 }
 API_MAX_JSON_BYTES = 256 * 1024
 API_MAX_JSON_DEPTH = 32
+# Any request body over this is refused with 413 before it is read (descent/body_limit.py);
+# Django also refuses form bodies over it (400). No page takes more than a spec.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+# Open WebSockets per client address in one ASGI process (descent/websocket_guards.py).
+WS_MAX_CONNECTIONS_PER_ADDRESS = int(os.environ.get("WS_MAX_CONNECTIONS_PER_ADDRESS", "50"))
 SPECTACULAR_SETTINGS = {
     "TITLE": "Descent API",
     "DESCRIPTION": "Challenges, runs, leaderboards and the AI Builders Network board.",

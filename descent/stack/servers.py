@@ -13,21 +13,53 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from descent.client_address import trusted_proxies_from_env
+
 BIN = Path(sys.executable).parent
 ASGI_SERVERS = ("uvicorn", "daphne")
 ASGI_APPLICATION = "descent.asgi:application"
 # The Celery app, as `celery -A` names it.
 CELERY_APP = "descent.celery"
+# WebSocket frames: the consumers refuse anything over 1 KB (descent/websocket_guards.py), so the
+# server need not read Uvicorn's default 16 MiB before they see it (it closes with 1009).
+# Its protocol keeps at most 16 KiB queued per client (descent/stack/websocket_protocol.py).
+UVICORN_WEBSOCKET_ARGUMENTS = [
+    "--ws-max-size", str(64 * 1024),
+    "--ws", "descent.stack.websocket_protocol:BoundedWebSocketProtocol",
+]
 
 
-def asgi_server_command(server: str, *, host: str, port: int, quiet: bool = False) -> list[str]:
-    """Return the command that serves `descent.asgi:application` with `server`."""
+def proxy_arguments(server: str, trusted: list[str]) -> list[str]:
+    """Return the flags that make `server` believe proxy headers from `trusted` only.
+
+    Uvicorn believes X-Forwarded-For/-Proto from 127.0.0.1 unless told otherwise, so any local
+    client could spoof its address (and reset a per-address limit): with no TRUSTED_PROXIES
+    the headers are ignored altogether. Daphne reads them only when asked, from any peer, so it
+    is asked only when proxies are configured (put it behind them alone).
+    """
+    if server == "uvicorn":
+        if not trusted:
+            return ["--no-proxy-headers"]
+        return ["--proxy-headers", "--forwarded-allow-ips", ",".join(trusted)]
+    return ["--proxy-headers"] if trusted else []
+
+
+def asgi_server_command(server: str, *, host: str, port: int, quiet: bool = False,
+                        trusted_proxies: list[str] | None = None) -> list[str]:
+    """Return the command that serves `descent.asgi:application` with `server`.
+
+    `trusted_proxies` defaults to TRUSTED_PROXIES from the environment
+    (`descent.client_address`), the list Django reads too.
+    """
+    trusted = trusted_proxies_from_env() if trusted_proxies is None else trusted_proxies
     if server == "uvicorn":
         command = [str(BIN / "uvicorn"), ASGI_APPLICATION, "--host", host,
-                   "--port", str(port), "--lifespan", "off", "--no-access-log"]
+                   "--port", str(port), "--lifespan", "off", "--no-access-log",
+                   *proxy_arguments(server, trusted), *UVICORN_WEBSOCKET_ARGUMENTS]
         return [*command, "--log-level", "warning"] if quiet else command
     if server == "daphne":
-        command = [str(BIN / "daphne"), "-b", host, "-p", str(port)]
+        command = [str(BIN / "daphne"), "-b", host, "-p", str(port),
+                   *proxy_arguments(server, trusted)]
         return [*command, "-v", "0", ASGI_APPLICATION] if quiet else [*command, ASGI_APPLICATION]
     raise ValueError(f"unknown ASGI server {server!r}: use one of {', '.join(ASGI_SERVERS)}")
 

@@ -38,6 +38,12 @@ for (const badge of document.querySelectorAll("[data-presence]")) {
   });
 }
 
+// --- forms that ask first (form[data-confirm]): a listener, not an inline onsubmit (CSP) -----
+document.addEventListener("submit", (event) => {
+  const form = event.target.closest && event.target.closest("form[data-confirm]");
+  if (form && !window.confirm(form.dataset.confirm)) event.preventDefault();
+});
+
 // --- times and sparklines --------------------------------------------------------------------
 keepTimesFresh();
 if (document.querySelector(".sparkline[data-points]")) {

@@ -20,8 +20,9 @@ def test_deploy_haproxy_cfg_is_the_tested_configuration_for_one_machine():
 
 @pytest.mark.cluster  # needs Debian's HAProxy, as the several-hosts test does
 def test_haproxy_accepts_the_configuration():
-    assert shutil.which("haproxy"), "HAProxy is not installed (apt-get install -y haproxy)"
-    result = subprocess.run(["haproxy", "-c", "-f", str(ROOT / "deploy" / "haproxy.cfg")],
+    haproxy = shutil.which("haproxy")
+    assert haproxy, "HAProxy is not installed (apt-get install -y haproxy)"
+    result = subprocess.run([haproxy, "-c", "-f", str(ROOT / "deploy" / "haproxy.cfg")],
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
 

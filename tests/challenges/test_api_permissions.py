@@ -1,4 +1,5 @@
-"""Every challenge endpoint × anonymous / owner / other builder / staff; privacy of specs."""
+"""Privacy of specs and scores per role (the endpoint × role matrix is
+tests/security/test_permission_matrix.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from rest_framework.test import APIClient
 
 from challenges.models import Challenge, RunStatus
 from challenges.selectors.datasets import challenge_dataset
-from tests.support.factories import blobs_spec, make_challenge, make_run, make_user
+from tests.support.factories import make_challenge, make_run, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -33,31 +34,6 @@ def client_for(world, role: str) -> APIClient:
     if world["users"][role] is not None:
         client.force_authenticate(world["users"][role])
     return client
-
-
-# (method, path template, body, expected status per role)
-MATRIX = [
-    ("get", "/api/challenges/", None, (200, 200, 200, 200)),
-    ("get", "/api/challenges/matrix/", None, (200, 200, 200, 200)),
-    ("get", "/api/challenges/matrix-draft/", None, (404, 404, 404, 200)),
-    ("get", "/api/challenges/matrix/leaderboard/", None, (200, 200, 200, 200)),
-    ("get", "/api/challenges/matrix/runs/", None, (401, 200, 200, 200)),
-    ("post", "/api/challenges/matrix/submissions/", {"spec": blobs_spec()},
-     (401, 201, 201, 201)),
-    ("get", "/api/runs/{run}/", None, (200, 200, 200, 200)),
-    ("post", "/api/runs/{run}/share/", {"shared": True}, (401, 200, 403, 200)),
-    ("post", "/api/runs/{run}/cancel/", None, (401, 200, 403, 200)),
-    ("get", "/api/runs/999999/", None, (404, 404, 404, 404)),
-]
-
-
-@pytest.mark.parametrize(("method", "path", "body", "expected"), MATRIX)
-@pytest.mark.parametrize("role", ROLES)
-def test_endpoint_answers_each_role_as_expected(world, role, method, path, body, expected):
-    url = path.format(run=world["run"].pk)
-    kwargs = {"data": json.dumps(body), "content_type": "application/json"} if body else {}
-    response = getattr(client_for(world, role), method)(url, **kwargs)
-    assert response.status_code == expected[ROLES.index(role)], response.content
 
 
 @pytest.mark.parametrize(("role", "sees_spec"),

@@ -73,24 +73,36 @@ def test_unknown_keys_in_the_body_and_in_the_spec_are_errors():
 
 
 @pytest.mark.parametrize(
-    ("body", "expected"),
+    ("body", "status", "expected"),
     [
-        ("[" * 100_000 + "]" * 100_000, "nested"),
-        ('{"spec": ' + "[" * 40 + "]" * 40 + "}", "nested deeper than 32"),
-        (json.dumps({"spec": blobs_spec(), "note": "x" * 300_000}), "over 262144 bytes"),
-        ('{"spec": {"epochs": NaN}}', "NaN is not valid JSON"),
-        ("{not json", "not valid JSON"),
-        ("", "spec"),
+        ("[" * 100_000 + "]" * 100_000, 400, "nested"),
+        ('{"spec": ' + "[" * 40 + "]" * 40 + "}", 400, "nested deeper than 32"),
+        (json.dumps({"spec": blobs_spec(), "note": "x" * 300_000}), 413, "over 262,144 bytes"),
+        ('{"spec": {"epochs": NaN}}', 400, "NaN is not valid JSON"),
+        ("{not json", 400, "invalid JSON at line 1, column 2"),
+        ("", 400, "spec"),
+        ('{"spec": {"l2": ' + "9" * 5000 + "}}", 400, "5,000 digits"),
+        ('{"spec": {"l2": 1e999}}', 400, "numbers must be finite"),
     ],
 )
-def test_hostile_bodies_get_a_400_never_a_500(body, expected):
+def test_hostile_bodies_get_a_400_or_413_never_a_500(body, status, expected):
     challenge = make_challenge()
     response = api_for(make_user()).post(
         f"/api/challenges/{challenge.slug}/submissions/", data=body,
         content_type="application/json",
     )
-    assert response.status_code == 400
+    assert response.status_code == status
     assert expected in json.dumps(response.json())
+
+
+def test_a_number_no_float_holds_is_named_by_its_field():
+    body = '{"spec": {"version": 1, "optimizer": {"name": "sgd", "learning_rate": 1e999}}}'
+    response = api_for(make_user()).post(
+        f"/api/challenges/{make_challenge().slug}/submissions/", data=body,
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert "numbers must be finite" in response.json()["spec.optimizer.learning_rate"][0]
 
 
 def test_anonymous_submissions_are_refused_with_401():

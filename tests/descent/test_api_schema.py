@@ -56,12 +56,14 @@ def test_list_endpoints_are_paginated_objects_not_arrays(schema, path):
 
 
 @pytest.mark.parametrize(("path", "method", "codes"), [
-    ("/api/challenges/{slug}/submissions/", "post", {"201", "400", "401", "403", "404", "429"}),
-    ("/api/challenges/{slug}/lab/", "post", {"201", "400", "401", "403", "404", "429"}),
-    ("/api/blueprint/{slug}/quiz/", "get", {"200", "401", "403", "404"}),
-    ("/api/runs/{run_id}/cancel/", "post", {"200", "401", "403", "404"}),
-    ("/api/auth/token/", "post", {"200", "400", "429"}),
-    ("/api/board/threads/", "post", {"201", "400", "401", "403", "429"}),
+    ("/api/challenges/{slug}/submissions/", "post", {"201", "400", "401", "403", "404", "413",
+                                                      "415", "429", "503"}),
+    ("/api/challenges/{slug}/lab/", "post", {"201", "400", "401", "403", "404", "413", "415",
+                                             "429", "503"}),
+    ("/api/blueprint/{slug}/quiz/", "get", {"200", "401", "403", "404", "503"}),
+    ("/api/runs/{run_id}/cancel/", "post", {"200", "401", "403", "404", "413", "415", "503"}),
+    ("/api/auth/token/", "post", {"200", "400", "413", "415", "429", "503"}),
+    ("/api/board/threads/", "post", {"201", "400", "401", "403", "413", "415", "429", "503"}),
 ])
 def test_the_errors_an_operation_can_answer_are_documented(schema, path, method, codes):
     responses = schema["paths"][path][method]["responses"]

@@ -1,0 +1,34 @@
+"""Form fields shared by the pages of both apps."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from descent.api.parsers import JSONInputError, json_load
+
+
+class JSONTextField(forms.CharField):
+    """A textarea of JSON, read by `json_load` under the API's limits.
+
+    Whatever the text — not JSON, nested thousands deep, a 5,000-digit integer, `1e999` — the
+    field answers a form error that names the path and the fix, never an exception.
+    """
+
+    def __init__(self, *, root: str, **kwargs: Any) -> None:
+        kwargs.setdefault("strip", False)
+        super().__init__(**kwargs)
+        self.root = root
+
+    def to_python(self, value: Any) -> Any:
+        text = super().to_python(value)
+        if text in self.empty_values:
+            return text
+        try:
+            return json_load(text, root=self.root)
+        except JSONInputError as exc:
+            raise forms.ValidationError([
+                message if path == self.root else f"{path}: {message}"
+                for path, messages in exc.errors.items() for message in messages
+            ]) from exc
