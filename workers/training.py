@@ -15,6 +15,11 @@ from django.conf import settings
 from challenges.models import RunStatus
 from challenges.selectors.datasets import challenge_dataset
 from challenges.services.blueprint import blueprint_after_run
+from challenges.services.instruments import (
+    TRAJECTORY_SNAPSHOTS,
+    InstrumentRecorder,
+    frames_forget_other_attempts,
+)
 from challenges.services.runs import (
     RunOutcome,
     RunRecorder,
@@ -22,7 +27,8 @@ from challenges.services.runs import (
     run_finish,
     run_mark_cancelled,
 )
-from descent.engine import ENGINE_VERSION
+from challenges.services.terrain import terrain_request
+from descent.engine import ENGINE_VERSION, Instruments
 from descent.engine.metrics import score
 from descent.engine.training import train
 
@@ -42,7 +48,14 @@ def train_run(run_id: int) -> str:
     memory_error = False
     try:
         data = challenge_dataset(challenge)
-        result = train(run.spec, data, on_epoch=recorder.on_epoch, metric=challenge.metric)
+        recorder.instruments = InstrumentRecorder(run_id=run.pk, attempt=run.attempt,
+                                                  epochs=run.spec["epochs"])
+        frames_forget_other_attempts(run_id=run.pk, attempt=run.attempt)
+        result = train(run.spec, data, on_epoch=recorder.on_epoch, metric=challenge.metric,
+                       instruments=live_instruments(data, recorder.instruments))
+        recorder.instruments.finish(
+            trajectory=result.trajectory if result.status != "cancelled" else None,
+            diverged=result.status == "diverged")
         if result.status == "cancelled":
             if recorder.stopped_because == "superseded":
                 return "superseded by a newer attempt"
@@ -92,4 +105,16 @@ def train_run(run_id: int) -> str:
     if finished is not None and finished.status == RunStatus.SUCCEEDED:
         # A run that meets its node's threshold may clear it (and tell the builder, live).
         blueprint_after_run(finished)
+    if finished is not None:
+        terrain_request(run=finished)  # computed by another task, never in the run's time
     return outcome.status if finished is not None else "superseded by a newer attempt"
+
+
+def live_instruments(data: object, recorder: InstrumentRecorder) -> Instruments:
+    """Return the engine instruments a run trains with: frames (2-input data), layers, path."""
+    two_inputs = getattr(data, "n_inputs", 0) == 2
+    return Instruments(
+        on_boundary=recorder.on_boundary if two_inputs else None,
+        on_layers=recorder.on_layers,
+        trajectory_snapshots=TRAJECTORY_SNAPSHOTS,
+    )

@@ -4,6 +4,7 @@ from django.urls import path
 
 from challenges.apis.blueprint import BlueprintApi, LabApi, LabDetailApi, QuizApi
 from challenges.apis.challenges import ChallengeDetailApi, ChallengeListApi, LeaderboardApi
+from challenges.apis.instruments import LabTerrainApi, RunInstrumentsApi
 from challenges.apis.runs import (
     MyRunsApi,
     RunCancelApi,
@@ -23,6 +24,9 @@ urlpatterns = [
     path("runs/<int:run_id>/", RunDetailApi.as_view(), name="api-run"),
     path("runs/<int:run_id>/cancel/", RunCancelApi.as_view(), name="api-run-cancel"),
     path("runs/<int:run_id>/share/", RunShareApi.as_view(), name="api-run-share"),
+    path("runs/<int:run_id>/instruments/", RunInstrumentsApi.as_view(),
+         name="api-run-instruments"),
+    path("labs/<uuid:group>/terrain/", LabTerrainApi.as_view(), name="api-lab-terrain"),
     path("blueprint/", BlueprintApi.as_view(), name="api-blueprint"),
     path("blueprint/<slug:slug>/quiz/", QuizApi.as_view(), name="api-blueprint-quiz"),
     path("challenges/<slug:slug>/lab/", LabApi.as_view(), name="api-lab"),

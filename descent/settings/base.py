@@ -325,6 +325,11 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TIMEZONE = "UTC"
 # The periodic tasks (sweepers) are in descent/celery.py, next to the app.
 
+# The terrain of a finished run (workers/terrain.py): an n×n grid of the loss surface, whose
+# cost is capped in rows of forward pass (fewer training rows per point past it).
+TERRAIN_GRID = int(os.environ.get("TERRAIN_GRID", "25"))
+TERRAIN_MAX_FORWARD_PASSES = int(os.environ.get("TERRAIN_MAX_FORWARD_PASSES", "500000"))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
