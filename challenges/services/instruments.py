@@ -117,15 +117,22 @@ class InstrumentRecorder:
         final status. Returns False (and writes nothing) if the run is no longer this
         attempt's.
         """
+        # The samples not flushed yet, and the run's very last one if the stride skipped it.
+        tail = self.take_layers()
         last = self.last_layer_sample
-        tail = [last] if last is not None and last["epoch"] > self.stored_layer_epoch else []
+        if last is not None and last["epoch"] > (tail[-1]["epoch"] if tail
+                                                 else self.stored_layer_epoch):
+            tail.append(last)
         with transaction.atomic():
             if not Run.objects.filter(pk=self.run_id, attempt=self.attempt,
                                       status=RunStatus.RUNNING).exists():
                 return False
             frame = self.write_frames()
+            if tail and not _append_layers(run_id=self.run_id, attempt=self.attempt,
+                                           samples=tail):
+                # No chunk yet (nothing flushed): the final flush stores them with its epochs.
+                self.layer_buffer, tail = tail, []
             if tail:
-                _append_layers(run_id=self.run_id, attempt=self.attempt, samples=tail)
                 self.stored_layer_epoch = tail[-1]["epoch"]
             if trajectory is not None and len(trajectory.epochs):
                 trajectory_save(run_id=self.run_id, attempt=self.attempt,
@@ -135,14 +142,15 @@ class InstrumentRecorder:
         return True
 
 
-def _append_layers(*, run_id: int, attempt: int, samples: list[dict[str, Any]]) -> None:
-    """Add layer samples to the attempt's last history chunk."""
+def _append_layers(*, run_id: int, attempt: int, samples: list[dict[str, Any]]) -> bool:
+    """Add layer samples to the attempt's last history chunk; False if it has none yet."""
     chunk = (RunHistoryChunk.objects.filter(run_id=run_id, attempt=attempt)
              .order_by("-first_epoch").first())
     if chunk is None:
-        return
+        return False
     chunk.layers = [*chunk.layers, *samples]
     chunk.save(update_fields=["layers"])
+    return True
 
 
 def trajectory_save(*, run_id: int, attempt: int, epochs: list[int], params: np.ndarray,
