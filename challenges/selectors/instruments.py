@@ -18,7 +18,15 @@ from typing import Any
 
 import numpy as np
 
-from challenges.models import Challenge, Run, RunBoundaryFrame, RunTerrain
+from challenges.models import (
+    Challenge,
+    Run,
+    RunBoundaryFrame,
+    RunStatus,
+    RunTerrain,
+    RunTrajectory,
+    TerrainStatus,
+)
 from challenges.selectors.datasets import challenge_dataset
 from challenges.selectors.history import run_layer_samples
 from challenges.selectors.visibility import run_spec_visible
@@ -95,3 +103,11 @@ def run_instruments(run: Run, viewer: Any, *, all_frames: bool = False) -> dict[
     layers = (run_layer_samples(run, points=LAYER_POINTS_SHOWN)
               if run_spec_visible(run, viewer) else None)
     return {"boundary": boundary, "layers": layers, "terrain": run_terrain(run)}
+
+
+def terrain_expected(run: Run, terrain: dict[str, Any] | None) -> bool:
+    """Tell whether a finished run's terrain is still to come (pending, or about to be)."""
+    if terrain is not None:
+        return terrain["status"] == TerrainStatus.PENDING
+    return (run.status in (RunStatus.SUCCEEDED, RunStatus.DIVERGED)
+            and RunTrajectory.objects.filter(run=run).exists())

@@ -148,6 +148,8 @@ NODE_MODULES = BASE_DIR / "node_modules"
 FRONTEND_VENDOR = {
     "vendor/uplot": NODE_MODULES / "uplot" / "dist",  # charts
     "vendor/katex": NODE_MODULES / "katex" / "dist",  # the lessons' formulas
+    "vendor/d3-array": NODE_MODULES / "d3-array" / "dist",  # d3-contour's one dependency
+    "vendor/d3-contour": NODE_MODULES / "d3-contour" / "dist",  # the terrain's contour bands
     "vendor/fonts/ibm-plex-sans": NODE_MODULES / "@fontsource" / "ibm-plex-sans",
     "vendor/fonts/ibm-plex-mono": NODE_MODULES / "@fontsource" / "ibm-plex-mono",
 }

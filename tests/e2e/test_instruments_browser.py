@@ -1,0 +1,79 @@
+"""The instruments in a real browser: heat map and terrain drawn, compare, parallel
+coordinates, the stepper. Debian's Chromium, a real Uvicorn, a real Celery worker."""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+from playwright.sync_api import Page, expect, sync_playwright
+
+from tests.challenges.test_live import submit_over_http
+from tests.e2e.test_live_browser import CHROMIUM, CHROMIUM_ARGS, new_context, session_cookie, watch
+from tests.support import stack
+from tests.support.factories import blobs_spec, make_challenge, make_user
+
+pytestmark = [pytest.mark.stack, pytest.mark.django_db(transaction=True)]
+
+WAIT_MS = 90_000
+
+
+def variance(page: Page, selector: str) -> float:
+    """Return the pixel variance of the canvas at `selector` (0: blank or one colour)."""
+    return page.evaluate(
+        """async (selector) => {
+             const { canvasVariance } = await import("/static/common/pictures.js");
+             return canvasVariance(document.querySelector(selector));
+           }""", selector)
+
+
+def test_the_run_page_draws_the_boundary_live_the_strip_and_then_the_terrain():
+    challenge, owner = make_challenge(slug="inst-page"), make_user("ada")
+    session = session_cookie(owner)
+    errors: list[str] = []
+    spec = blobs_spec(epochs=3000, layers=[{"units": 32, "activation": "tanh"},
+                                           {"units": 3, "activation": "softmax"}])
+    with stack.celery_worker(concurrency=1), stack.asgi_server(DEBUG="1") as (_server, port):
+        run_id = submit_over_http(port, owner, challenge, spec)  # the ORM, before Playwright
+        with sync_playwright() as playwright:
+            draw_run_page(playwright, port, session, run_id, errors)
+    assert errors == []
+
+
+def draw_run_page(playwright, port: int, session: str, run_id: int, errors: list[str]) -> None:
+    """Watch run `run_id` train on its page: heat map, strip, terrain, replay."""
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    context = new_context(browser, f"http://127.0.0.1:{port}", session)
+    page = watch(context.new_page(), f"/runs/{run_id}/", errors)
+    # Live: frames arrive and the heat map redraws while the run trains.
+    page.wait_for_function(
+        "Number(document.querySelector('[data-boundary-canvas]').dataset.epoch) > 0",
+        timeout=WAIT_MS)
+    assert variance(page, "[data-boundary-canvas]") > 100
+    expect(page.locator("h1 [data-status]")).to_have_text("succeeded", timeout=WAIT_MS)
+    page.wait_for_function(
+        "document.querySelector('[data-boundary-canvas]').dataset.epoch === '3000'",
+        timeout=WAIT_MS)
+    # The gradient strip: one line per layer.
+    expect(page.locator("[data-layer-chart='grad_rms']")).to_have_attribute(
+        "data-series", "2")
+    assert int(page.locator("[data-layer-chart='grad_rms']").get_attribute(
+        "data-points")) > 10
+    # The terrain arrives on the same stream once the background task is done.
+    page.wait_for_function(
+        "document.querySelector('[data-terrain-canvas]').dataset.drawn === '1'",
+        timeout=WAIT_MS)
+    assert variance(page, "[data-terrain-canvas]") > 100
+    # After the run: a replay slider over the stored frames.
+    expect(page.locator("[data-replay]")).to_be_visible()
+    slider = page.locator("[data-replay-slider]")
+    slider.fill("0")
+    page.wait_for_function(
+        "document.querySelector('[data-boundary-canvas]').dataset.epoch === '0'")
+    # A fresh visit draws both at once, from the page's own data.
+    fresh = watch(context.new_page(), f"/runs/{run_id}/", errors)
+    fresh.wait_for_function(
+        "document.querySelector('[data-terrain-canvas]').dataset.drawn === '1'")
+    assert variance(fresh, "[data-boundary-canvas]") > 100
+    fresh.screenshot(path=str(settings.VAR_DIR / "test-logs" / "run-instruments.png"),
+                     full_page=True)
+    browser.close()
