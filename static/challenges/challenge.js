@@ -4,6 +4,7 @@
 import { createRaceChart } from "../common/charts.js";
 import { formatLoss, formatScore } from "../common/format.js";
 import { connectLive } from "../common/live.js";
+import { createLeaderBoundary } from "./leader_boundary.js";
 import { createLeaderboard } from "./leaderboard.js";
 
 const RACE_SERIES = 8; // any run joins the race while it has fewer lines than this
@@ -21,6 +22,7 @@ const noBars = document.querySelector("[data-race-idle]");
 const online = document.querySelector("[data-online]");
 const liveState = document.querySelector("[data-live-state]");
 const myRuns = document.querySelector("table.my-runs");
+const leader = createLeaderBoundary(document.querySelector("[data-leader-boundary]"));
 const finished = new Set(); // runs whose run.finished came: a late progress must not revive them
 
 function element(tag, className, text) {
@@ -136,6 +138,7 @@ function mark(seq, snapshot) {
 function onSnapshot(message) {
   mark(message.seq, true);
   board.show(message.entries);
+  if (leader) leader.entries(message.entries);
   if (chart !== null) {
     chart.clear();
     for (const curve of message.curves || []) {
@@ -157,6 +160,7 @@ function onSnapshot(message) {
 }
 
 function onMessage(message) {
+  if (leader) leader.progress(message);
   if (message.type === "run.progress") {
     showProgress(message);
     if (joinRace(message.run, message.user, message.user === viewer)) {
@@ -192,6 +196,7 @@ connectLive(root.dataset.wsUrl, {
   onUpdate(message) {
     mark(message.seq, false);
     board.show(message.entries);
+    if (leader) leader.entries(message.entries);
   },
   onMessage,
   onState,
