@@ -12,6 +12,8 @@ urlpatterns = [
     path("runs/<int:run_id>/cancel/", run_pages.run_cancel_view, name="run-cancel"),
     path("runs/<int:run_id>/share/", run_pages.run_share_view, name="run-share"),
     path("blueprint/", blueprint_pages.blueprint_page, name="blueprint"),
+    # Before the lesson pages, so a node may never be slugged "step".
+    path("blueprint/step/", blueprint_pages.stepper_page, name="stepper"),
     path("blueprint/<slug:slug>/", blueprint_pages.lesson_page, name="lesson-page"),
     path("blueprint/<slug:slug>/quiz/", blueprint_pages.quiz_view, name="lesson-quiz"),
     path("challenges/<slug:slug>/lab/", blueprint_pages.lab_start_view, name="lab-start"),

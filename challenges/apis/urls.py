@@ -12,6 +12,7 @@ from challenges.apis.runs import (
     RunShareApi,
     SubmissionApi,
 )
+from challenges.apis.stepper import StepApi
 
 urlpatterns = [
     path("challenges/", ChallengeListApi.as_view(), name="api-challenges"),
@@ -28,6 +29,7 @@ urlpatterns = [
          name="api-run-instruments"),
     path("labs/<uuid:group>/terrain/", LabTerrainApi.as_view(), name="api-lab-terrain"),
     path("blueprint/", BlueprintApi.as_view(), name="api-blueprint"),
+    path("blueprint/step/", StepApi.as_view(), name="api-blueprint-step"),
     path("blueprint/<slug:slug>/quiz/", QuizApi.as_view(), name="api-blueprint-quiz"),
     path("challenges/<slug:slug>/lab/", LabApi.as_view(), name="api-lab"),
     path("labs/<uuid:group>/", LabDetailApi.as_view(), name="api-lab-detail"),
