@@ -10,7 +10,9 @@ Everything a run keeps is bounded, whatever its length:
 
 - **Frames**: at most one per flush (the latest; epoch 0's always), so ≤ 10 a second; when a
   run has stored more than FRAMES_KEPT, every other one goes (never epoch 0's nor the latest)
-  — the frames kept stay evenly spread over the run, and the last frame is always there.
+  and later frames are stored only as far apart as the ones kept (like `Trajectory`'s
+  doubling stride), so the frames kept stay evenly spread over the run; the run's last frame
+  is always stored (`finish`). The stream still gets each flush's newest frame.
 - **Layer statistics**: the samples of epoch 1 and of every `stride`-th epoch, with stride
   ⌈epochs / LAYER_POINTS⌉ from the spec, plus the run's last sample (`finish`): at most
   LAYER_POINTS + 2 per run.
@@ -55,7 +57,7 @@ class InstrumentRecorder:
     last_layer_sample: dict[str, Any] | None = None
     stored_layer_epoch: int = -1
     frame_epochs: list[int] = field(default_factory=list)
-    pending_publish: dict[str, Any] | None = None
+    min_gap: int = 0
 
     @property
     def stride(self) -> int:
@@ -82,26 +84,36 @@ class InstrumentRecorder:
             self.stored_layer_epoch = taken[-1]["epoch"]
         return taken
 
-    def write_frames(self) -> dict[str, Any] | None:
-        """Store the buffered frames (inside the flush's transaction); return the newest."""
-        frames = [frame for frame in (self.first_frame, self.latest_frame) if frame is not None]
+    def write_frames(self, *, final: bool = False) -> dict[str, Any] | None:
+        """Store the buffered frames (inside the flush's transaction); return the newest.
+
+        The newest is stored when it lies `min_gap` epochs past the last stored one (always
+        when `final`); it is returned either way, for the live stream.
+        """
+        latest, first = self.latest_frame, self.first_frame
         self.first_frame = self.latest_frame = None
-        if not frames:
-            return None
-        RunBoundaryFrame.objects.bulk_create([
-            RunBoundaryFrame(run_id=self.run_id, attempt=self.attempt, epoch=frame["epoch"],
-                             frame=frame)
-            for frame in frames
-        ], ignore_conflicts=True)
-        self.frame_epochs.extend(frame["epoch"] for frame in frames)
+        frames = [first] if first is not None else []
+        if latest is not None and (final or not self.frame_epochs
+                                   or latest["epoch"] - self.frame_epochs[-1] >= self.min_gap):
+            frames.append(latest)
+        if frames:
+            RunBoundaryFrame.objects.bulk_create([
+                RunBoundaryFrame(run_id=self.run_id, attempt=self.attempt,
+                                 epoch=frame["epoch"], frame=frame)
+                for frame in frames
+            ], ignore_conflicts=True)
+            self.frame_epochs.extend(frame["epoch"] for frame in frames)
         if len(self.frame_epochs) > FRAMES_KEPT:
-            # Every other frame goes, never the first (the initial weights) nor the latest.
+            # Every other frame goes, never the first (the initial weights) nor the latest;
+            # from now on frames are stored as far apart as the ones kept.
             dropped = self.frame_epochs[1:-1:2]
             RunBoundaryFrame.objects.filter(run_id=self.run_id, attempt=self.attempt,
                                             epoch__in=dropped).delete()
             keep = set(self.frame_epochs) - set(dropped)
             self.frame_epochs = [epoch for epoch in self.frame_epochs if epoch in keep]
-        return frames[-1]
+            spread = self.frame_epochs[-1] - self.frame_epochs[1]
+            self.min_gap = max(1, spread // max(1, len(self.frame_epochs) - 2))
+        return latest if latest is not None else first
 
     def publish(self, *, frame: dict[str, Any] | None, layers: list[dict[str, Any]]) -> None:
         """Tell the run's watchers what the flush just committed."""
@@ -127,7 +139,7 @@ class InstrumentRecorder:
             if not Run.objects.filter(pk=self.run_id, attempt=self.attempt,
                                       status=RunStatus.RUNNING).exists():
                 return False
-            frame = self.write_frames()
+            frame = self.write_frames(final=True)
             if tail and not _append_layers(run_id=self.run_id, attempt=self.attempt,
                                            samples=tail):
                 # No chunk yet (nothing flushed): the final flush stores them with its epochs.

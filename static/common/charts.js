@@ -3,6 +3,7 @@
 //   createLossChart(container, history, {logScale, status})  a run: train and validation loss
 //   createRaceChart(container)                               the challenge page's loss race
 //   createLabChart(container, runs, {logScale})               the lab: one spec, three rates
+//   createOverlayChart(container, runs, {logScale})           the compare page: any runs
 //   drawSparklines(root)                                     run cards' tiny loss lines
 //   createLayerChart(container, samples, {key, label})       the gradient strip: one line
 //                                                            per layer over the epochs
@@ -675,6 +676,14 @@ export function createLayerChart(container, samples, { key = "grad_rms", label =
       draw();
     },
   };
+}
+
+/**
+ * Overlay any runs' validation losses (the compare page). `runs` is [{label, history}];
+ * returns {setLogScale(on)}, or null without uPlot.
+ */
+export function createOverlayChart(container, runs, { logScale = true } = {}) {
+  return createLabChart(container, runs, { logScale });
 }
 
 // --- sparklines ------------------------------------------------------------------------------
