@@ -13,9 +13,9 @@ let shown = 1;
 function number(value) {
   if (value === null || value === undefined) return "–";
   if (typeof value !== "number") return String(value);
-  if (value === 0) return "0";
+  if (Number.isInteger(value)) return String(value);
   const magnitude = Math.abs(value);
-  return magnitude >= 1e4 || magnitude < 1e-3 ? value.toExponential(3) : value.toFixed(4);
+  return magnitude >= 1e4 || magnitude < 1e-3 ? value.toExponential(3) : value.toPrecision(4);
 }
 
 function matrix(name, values) {
