@@ -14,6 +14,7 @@ BENCHMARKS = {
     "live": "bench.live",
     "spec_validation": "bench.spec_validation",
     "instruments": "bench.instruments",
+    "instrumented_runs": "bench.instrumented_runs",
 }
 
 

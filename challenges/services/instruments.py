@@ -8,7 +8,8 @@ watcher never hears of a frame the database does not have.
 
 Everything a run keeps is bounded, whatever its length:
 
-- **Frames**: at most one per flush (the latest; epoch 0's always), so ≤ 10 a second; when a
+- **Frames**: at most FRAMES_PER_FLUSH per flush (the newest among them; epoch 0's always),
+  so ≤ 40 a second, and one message per flush (the newest frame), ≤ 10 a second; when a
   run has stored more than FRAMES_KEPT, every other one goes (never epoch 0's nor the latest)
   and later frames are stored only as far apart as the ones kept (like `Trajectory`'s
   doubling stride), so the frames kept stay evenly spread over the run; the run's last frame
@@ -33,6 +34,7 @@ from challenges.models import Run, RunBoundaryFrame, RunHistoryChunk, RunStatus,
 from challenges.services.live import publish_run_boundary, publish_run_layers
 
 FRAMES_KEPT = 120
+FRAMES_PER_FLUSH = 4
 LAYER_POINTS = 500
 TRAJECTORY_SNAPSHOTS = 64
 TRAJECTORY_MAX_BYTES = 4 * 1024 * 1024
@@ -52,7 +54,7 @@ class InstrumentRecorder:
     epochs: int = 0
     boundary: bool = False
     first_frame: dict[str, Any] | None = None
-    latest_frame: dict[str, Any] | None = None
+    frame_buffer: list[dict[str, Any]] = field(default_factory=list)
     layer_buffer: list[dict[str, Any]] = field(default_factory=list)
     last_layer_sample: dict[str, Any] | None = None
     stored_layer_epoch: int = -1
@@ -64,11 +66,11 @@ class InstrumentRecorder:
         return layer_stride(self.epochs)
 
     def on_boundary(self, frame: dict[str, Any]) -> None:
-        """Keep a frame for the next flush (epoch 0's always; of the others only the latest)."""
+        """Keep a frame for the next flush (epoch 0's apart: it is always stored)."""
         if frame["epoch"] == 0:
             self.first_frame = frame
         else:
-            self.latest_frame = frame
+            self.frame_buffer.append(frame)
 
     def on_layers(self, sample: dict[str, Any]) -> None:
         """Keep an epoch's layer statistics if the epoch falls on the stride."""
@@ -87,15 +89,24 @@ class InstrumentRecorder:
     def write_frames(self, *, final: bool = False) -> dict[str, Any] | None:
         """Store the buffered frames (inside the flush's transaction); return the newest.
 
-        The newest is stored when it lies `min_gap` epochs past the last stored one (always
-        when `final`); it is returned either way, for the live stream.
+        A frame is stored when it lies `min_gap` epochs past the last stored one (the newest
+        always when `final`); the newest is returned either way, for the live stream.
         """
-        latest, first = self.latest_frame, self.first_frame
-        self.first_frame = self.latest_frame = None
+        buffered, first = self.frame_buffer, self.first_frame
+        self.frame_buffer, self.first_frame = [], None
+        latest = buffered[-1] if buffered else None
+        # At most FRAMES_PER_FLUSH of the flush's frames, evenly picked, the newest always.
+        if len(buffered) > FRAMES_PER_FLUSH:
+            step = len(buffered) / FRAMES_PER_FLUSH
+            buffered = [buffered[len(buffered) - 1 - round(k * step)]
+                        for k in reversed(range(FRAMES_PER_FLUSH))]
         frames = [first] if first is not None else []
-        if latest is not None and (final or not self.frame_epochs
-                                   or latest["epoch"] - self.frame_epochs[-1] >= self.min_gap):
-            frames.append(latest)
+        last_epoch = self.frame_epochs[-1] if self.frame_epochs else None
+        for frame in buffered:
+            if (last_epoch is None or frame["epoch"] - last_epoch >= self.min_gap
+                    or (final and frame is latest)):
+                frames.append(frame)
+                last_epoch = frame["epoch"]
         if frames:
             RunBoundaryFrame.objects.bulk_create([
                 RunBoundaryFrame(run_id=self.run_id, attempt=self.attempt,

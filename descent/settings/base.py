@@ -327,6 +327,10 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TIMEZONE = "UTC"
 # The periodic tasks (sweepers) are in descent/celery.py, next to the app.
 
+# The live instruments of every run (boundary frames, layer statistics, the trajectory):
+# on unless DESCENT_RUN_INSTRUMENTS=0 (bench/instrumented_runs.py times runs both ways).
+RUN_INSTRUMENTS = os.environ.get("DESCENT_RUN_INSTRUMENTS", "1") != "0"
+
 # The terrain of a finished run (workers/terrain.py): an n×n grid of the loss surface, whose
 # cost is capped in rows of forward pass (fewer training rows per point past it).
 TERRAIN_GRID = int(os.environ.get("TERRAIN_GRID", "25"))

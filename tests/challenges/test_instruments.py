@@ -58,13 +58,15 @@ def test_frames_are_thinned_evenly_keeping_the_first_and_the_last(monkeypatch):
     assert FRAMES_KEPT >= 100  # the real cap keeps a long run's replay smooth
 
 
-def test_only_the_newest_frame_of_a_flush_is_stored():
+def test_a_flush_stores_a_few_evenly_picked_frames_and_always_its_newest():
     run = running()
     recorder = InstrumentRecorder(run_id=run.pk, attempt=1, epochs=100)
-    for epoch in (0, 1, 2, 3):
+    for epoch in range(0, 21):
         recorder.on_boundary(frame(epoch))
-    assert recorder.write_frames()["epoch"] == 3
-    assert list(RunBoundaryFrame.objects.filter(run=run).values_list("epoch", flat=True)) == [0, 3]
+    assert recorder.write_frames()["epoch"] == 20
+    stored = list(RunBoundaryFrame.objects.filter(run=run).values_list("epoch", flat=True))
+    assert stored[0] == 0 and stored[-1] == 20 and len(stored) == 1 + store.FRAMES_PER_FLUSH
+    assert stored == sorted(stored) and len(set(np.diff(stored[1:]))) <= 2
 
 
 def test_layer_samples_ride_in_the_history_chunks_on_a_bounded_stride():
