@@ -7,6 +7,8 @@ import pytest
 from django.conf import settings
 from playwright.sync_api import Page, expect, sync_playwright
 
+from challenges.models import RunBoundaryFrame
+from descent.engine import boundary_frame, build_model, grid_bounds, load_dataset
 from tests.challenges.test_live import submit_over_http
 from tests.e2e.test_live_browser import CHROMIUM, CHROMIUM_ARGS, new_context, session_cookie, watch
 from tests.support import stack
@@ -89,6 +91,12 @@ def test_compare_overlays_three_runs_parallel_coordinates_draw_and_the_stepper_s
             {"epoch": e, "train_loss": 1.0 / (e * (k + 1)), "val_loss": 1.2 / (e * (k + 1))}
             for e in range(1, 41)])
         runs.append(run)
+    # The leader (the best score) has a stored boundary frame of a real model.
+    data = load_dataset("blobs")
+    model = build_model(runs[2].spec, data.n_inputs, seed=1)
+    leader_frame = boundary_frame(model, grid_bounds(data.X_train), 48, task=data.task,
+                                  epoch=40)
+    RunBoundaryFrame.objects.create(run=runs[2], attempt=1, epoch=40, frame=leader_frame)
     errors: list[str] = []
     ids = ",".join(str(run.pk) for run in runs)
     with stack.asgi_server(DEBUG="1") as (_server, port), sync_playwright() as playwright:
@@ -99,6 +107,11 @@ def test_compare_overlays_three_runs_parallel_coordinates_draw_and_the_stepper_s
         expect(page.locator("[data-parallel]")).to_have_attribute("data-lines", "3")
         assert page.locator("[data-parallel] polyline").count() == 3
         page.screenshot(path=str(settings.VAR_DIR / "test-logs" / "compare.png"), full_page=True)
+
+        board = watch(context.new_page(), "/challenges/inst-compare/", errors)
+        leader = board.locator("[data-leader-boundary] canvas")
+        expect(leader).to_have_attribute("data-run", str(runs[2].pk))
+        assert variance(board, "[data-leader-boundary] canvas") > 100
 
         stepper = watch(context.new_page(), "/blueprint/step/", errors)
         lines = stepper.locator("[data-step-lines]")
