@@ -55,8 +55,6 @@ async function refresh() {
   terrainWhenDone();
 }
 
-terrainWhenDone();
-
 // The shared terrain: asked for when the last run ends, computed by a background task; the
 // page asks /api/labs/<id>/terrain/ until it is there (each run's stream closes at its end).
 const terrainBox = document.querySelector("[data-lab-terrain]");
@@ -124,3 +122,5 @@ runs.forEach((run, index) => {
     },
   });
 });
+
+terrainWhenDone(); // a lab that ended before the page opened
