@@ -19,6 +19,29 @@ from descent.api.serializers import StrictInputSerializer
 from descent.api.views import ServiceApi
 
 
+class StepOutputSerializer(serializers.Serializer):
+    """`descent.engine.trace_step`'s record (docs/engine.md, "The step tracer")."""
+
+    class Meta:
+        ref_name = "Step"
+
+    spec = serializers.JSONField(help_text="the stepper's normalised spec")
+    dtype = serializers.CharField()
+    batch = serializers.JSONField(help_text="X (n, 2) and y (n,)")
+    forward = serializers.ListField(child=serializers.JSONField(),
+                                    help_text="per layer: layer, activation, X, W, b, Z, A, "
+                                              "dropout_mask, output")
+    loss = serializers.JSONField(help_text="name, fused_with, value, penalty, total, "
+                                 "gradient, predictions")
+    backward = serializers.ListField(child=serializers.JSONField(),
+                                     help_text="last layer first: layer, dA, dZ, dW, db")
+    gradient_clip = serializers.JSONField(allow_null=True)
+    update = serializers.JSONField(help_text="optimizer, rule, learning_rate, settings, "
+                                   "layers (W_before, gradient_W, step_W, W_after, same for b), "
+                                   "state")
+    loss_after = serializers.FloatField(allow_null=True)
+
+
 class StepApi(ServiceApi):
     """`GET /api/blueprint/step/?optimizer=adam&learning_rate=0.5&batch=4`."""
 
@@ -47,7 +70,7 @@ class StepApi(ServiceApi):
                              description=f"{MIN_LEARNING_RATE:g} to {MAX_LEARNING_RATE:g}"),
             OpenApiParameter("batch", int, description=f"rows, 1 to {MAX_BATCH}"),
         ],
-        responses={200: {"type": "object", "additionalProperties": True}},
+        responses={200: StepOutputSerializer},
     )
     def get(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.query_params.dict())
