@@ -34,7 +34,7 @@ from descent.engine.training import train
 
 log = logging.getLogger(__name__)
 
-LIVE_SHARE = 0.05
+LIVE_SHARE = 0.03
 
 
 def train_run(run_id: int) -> str:
@@ -56,7 +56,7 @@ def train_run(run_id: int) -> str:
         if recorder.instruments is not None:
             recorder.instruments.finish(
                 trajectory=result.trajectory if result.status != "cancelled" else None,
-                diverged=result.status == "diverged")
+                diverged=result.status == "diverged", records_pending=bool(recorder.buffer))
         if result.status == "cancelled":
             if recorder.stopped_because == "superseded":
                 return "superseded by a newer attempt"

@@ -133,19 +133,22 @@ class InstrumentRecorder:
         if layers:
             publish_run_layers(run_id=self.run_id, attempt=self.attempt, samples=layers)
 
-    def finish(self, *, trajectory: Any = None, diverged: bool = False) -> bool:
+    def finish(self, *, trajectory: Any = None, diverged: bool = False,
+               records_pending: bool = False) -> bool:
         """Store what is left (the last layer sample, the last frame, the trajectory).
 
         Runs before the attempt's `run_finish`, so watchers see the last frame before the
-        final status. Returns False (and writes nothing) if the run is no longer this
-        attempt's.
+        final status. With `records_pending` (epochs the final flush will still write) the
+        samples not flushed yet wait for that flush, which stores them in its new chunk;
+        otherwise they go into the last chunk now. Returns False (and writes nothing) if the
+        run is no longer this attempt's.
         """
-        # The samples not flushed yet, and the run's very last one if the stride skipped it.
-        tail = self.take_layers()
+        # The run's very last sample, if the stride skipped it.
         last = self.last_layer_sample
-        if last is not None and last["epoch"] > (tail[-1]["epoch"] if tail
-                                                 else self.stored_layer_epoch):
-            tail.append(last)
+        newest = self.layer_buffer[-1]["epoch"] if self.layer_buffer else self.stored_layer_epoch
+        if last is not None and last["epoch"] > newest:
+            self.layer_buffer.append(last)
+        tail = [] if records_pending else self.take_layers()
         with transaction.atomic():
             if not Run.objects.filter(pk=self.run_id, attempt=self.attempt,
                                       status=RunStatus.RUNNING).exists():

@@ -193,3 +193,21 @@ def test_the_run_page_reads_its_instruments_in_a_fixed_number_of_queries(client)
     assert len(response.context["instruments"]["layers"]) == 20
     assert len(queries) <= 10, [q["sql"] for q in queries]
     assert blobs_spec()["layers"]  # the factory's spec is what the page shows
+
+
+def test_the_last_sample_waits_for_the_final_flush_when_epochs_are_still_buffered():
+    run = running()
+    recorder = RunRecorder(run_id=run.pk, attempt=1, epochs=10_000)
+    recorder.instruments = InstrumentRecorder(run_id=run.pk, attempt=1, epochs=10_000)
+    recorder.instruments.on_layers(sample(1))
+    recorder.on_epoch({"epoch": 1, "train_loss": 1.0, "val_loss": 1.0})
+    recorder.flush()
+    for epoch in (2, 3):  # off the stride of 20
+        recorder.instruments.on_layers(sample(epoch))
+        recorder.buffer.append({"epoch": epoch, "train_loss": 1.0, "val_loss": 1.0})
+    assert recorder.instruments.finish(records_pending=True) is True
+    assert recorder.flush() is True  # run_finish's final flush
+    chunks = list(RunHistoryChunk.objects.filter(run=run).order_by("first_epoch")
+                  .values_list("first_epoch", "layers"))
+    assert [(first, [s["epoch"] for s in layers]) for first, layers in chunks] == [
+        (1, [1]), (2, [3])]
