@@ -125,7 +125,7 @@ def live_instruments(data: object, recorder: InstrumentRecorder | None) -> Instr
         return None
     two_inputs = getattr(data, "n_inputs", 0) == 2
     return Instruments(
-        # Of the 10 % goal the engine's instruments get 5 %; storing and publishing what they
+        # Of the 10 % goal the engine's instruments get 3 %; storing and publishing what they
         # measure (bench/instrumented_runs.py) take the rest.
         share=LIVE_SHARE,
         on_boundary=recorder.on_boundary if two_inputs else None,
