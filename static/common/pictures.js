@@ -128,7 +128,7 @@ export function terrainLevels(loss, bands = BANDS) {
 
 /**
  * Draw a terrain (`surface` of RunTerrain: alphas, betas, loss n×n, paths, diverged) as
- * filled bands of log10(loss), low = dark valley, with every path on it: run r in series
+ * filled bands of log10(loss), the lowest in the strongest series colour, with every path on it: run r in series
  * colour r, its start a ring, its end a dot; a diverged run's path dashed in the danger
  * colour, an arrow where it leaves the slice. `labels` names the paths in the legend.
  * Returns false without d3-contour.

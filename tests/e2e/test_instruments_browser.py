@@ -137,3 +137,38 @@ def test_compare_overlays_three_runs_parallel_coordinates_draw_and_the_stepper_s
     # The one refused request is the 400 the test asked for; the browser logs every 4xx.
     refused = [e for e in errors if "status of 400" in e and "learning_rate=-3" in e]
     assert len(refused) == 1 and [e for e in errors if e not in refused] == []
+
+
+def test_the_lab_page_draws_three_paths_on_one_terrain():
+    import uuid
+
+    from challenges.models import RunStatus, RunTerrain
+    from challenges.selectors.datasets import challenge_dataset
+    from challenges.services.instruments import trajectory_save
+    from descent.engine import Instruments, parse_spec, train
+    from workers.terrain import compute_terrain
+
+    challenge, owner, group = make_challenge(slug="inst-lab-page"), make_user(), uuid.uuid4()
+    data = challenge_dataset(challenge)
+    for rate in (0.005, 0.05, 5.0):
+        spec = blobs_spec(epochs=40, optimizer={"name": "sgd", "learning_rate": rate})
+        result = train(parse_spec(spec), data, metric="accuracy",
+                       instruments=Instruments(trajectory_snapshots=32))
+        status = RunStatus.DIVERGED if result.status == "diverged" else RunStatus.SUCCEEDED
+        run = make_run(challenge, owner, attempt=1, status=status, lab_group=group,
+                       ranked=False, spec=spec)
+        trajectory_save(run_id=run.pk, attempt=1, epochs=result.trajectory.epochs,
+                        params=result.trajectory.params, diverged=status == RunStatus.DIVERGED)
+    assert compute_terrain(RunTerrain.objects.create(lab_group=group).pk) == "ready"
+    errors: list[str] = []
+    with stack.asgi_server(DEBUG="1") as (_server, port), sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = watch(new_context(browser, f"http://127.0.0.1:{port}").new_page(),
+                     f"/lab/{group}/", errors)
+        canvas = page.locator("[data-lab-terrain] [data-terrain-canvas]")
+        expect(canvas).to_have_attribute("data-paths", "3")
+        assert variance(page, "[data-lab-terrain] [data-terrain-canvas]") > 100
+        page.locator("[data-lab-terrain]").screenshot(
+            path=str(settings.VAR_DIR / "test-logs" / "lab-terrain.png"))
+        browser.close()
+    assert errors == []
