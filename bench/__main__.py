@@ -15,6 +15,7 @@ BENCHMARKS = {
     "spec_validation": "bench.spec_validation",
     "instruments": "bench.instruments",
     "verification": "bench.verification",
+    "instrumented_runs": "bench.instrumented_runs",
 }
 
 

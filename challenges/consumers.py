@@ -13,10 +13,12 @@ from channels.db import database_sync_to_async
 
 from challenges.apis.serializers import run_data
 from challenges.models import Challenge
+from challenges.selectors.instruments import run_instruments
 from challenges.selectors.live import challenge_snapshot
-from challenges.selectors.visibility import challenges_visible_to, runs_visible_to
-from challenges.services.live import challenge_group, run_group
+from challenges.selectors.visibility import challenges_visible_to, run_spec_visible, runs_visible_to
+from challenges.services.live import challenge_group, run_group, run_layers_group
 from descent.live.consumer import LiveConsumer
+from descent.live.hub import hub
 
 
 @database_sync_to_async
@@ -53,8 +55,10 @@ class ChallengeConsumer(LiveConsumer):
 
 
 @database_sync_to_async
-def _run_visible(run_id: int, user: Any) -> bool:
-    return runs_visible_to(user).filter(pk=run_id).exists()
+def _run_visibility(run_id: int, user: Any) -> tuple[bool, bool]:
+    """Return (may see the run, may see its spec)."""
+    run = runs_visible_to(user).filter(pk=run_id).first()
+    return (False, False) if run is None else (True, run_spec_visible(run, user))
 
 
 @database_sync_to_async
@@ -62,26 +66,51 @@ def _run_snapshot(run_id: int, user: Any) -> dict[str, Any] | None:
     run = runs_visible_to(user).filter(pk=run_id).first()
     if run is None:
         return None
-    return {"type": "run.snapshot", "run": run_data(run, user, with_history=True)}
+    return {"type": "run.snapshot", "run": run_data(run, user, with_history=True),
+            "instruments": run_instruments(run, user)}
 
 
 class RunConsumer(LiveConsumer):
-    """`/ws/runs/<id>/`: `run.snapshot` (status and history so far), then epochs and status."""
+    """`/ws/runs/<id>/`: `run.snapshot` (status, history, instruments so far), then epochs,
+    boundary frames, layer statistics (to viewers who may see the spec), terrain, status."""
+
+    layers_group: str | None = None
 
     async def connect(self) -> None:
         self.run_id = int(self.scope["url_route"]["kwargs"]["run_id"])
-        if not await _run_visible(self.run_id, self.scope.get("user")):
+        visible, spec_visible = await _run_visibility(self.run_id, self.scope.get("user"))
+        if not visible:
             await self.refuse(4404)
             return
         self.group = run_group(self.run_id)
         await self.join()
+        if spec_visible:
+            await self._join_layers()
         await self.send_snapshot()
 
     has_snapshot = True
 
+    async def _join_layers(self) -> None:
+        # A second group on the same socket: layer statistics show the depth, so they go
+        # only to viewers who may see the spec; joined before the snapshot is read.
+        self.layers_group = run_layers_group(self.run_id)
+        await hub().subscribe(self.layers_group, self.deliver)
+
     async def send_snapshot(self) -> None:
+        if self.layers_group is None:
+            # The owner may have shared the spec since: a resync picks the statistics up.
+            _visible, spec_visible = await _run_visibility(self.run_id, self.scope.get("user"))
+            if spec_visible:
+                await self._join_layers()
         snapshot = await _run_snapshot(self.run_id, self.scope.get("user"))
         await self.send_json(snapshot)
         self.stream_open.set()
+
+    async def disconnect(self, code: int) -> None:
+        try:
+            if self.layers_group is not None:
+                await hub().unsubscribe(self.layers_group, self.deliver)
+        finally:
+            await super().disconnect(code)
 
 

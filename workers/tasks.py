@@ -9,6 +9,7 @@ from celery import shared_task
 from challenges.services.sweeper import runs_sweep
 from challenges.services.verification import verification_sweep
 from descent.redis import get_redis
+from workers.terrain import compute_terrain as terrain
 from workers.training import train_run as train
 from workers.verification import verify_run as verify
 
@@ -29,6 +30,13 @@ def beat_heartbeat() -> None:
 def train_run(run_id: int) -> str:
     """Train one run; a redelivered task for a finished or live run does nothing."""
     return train(run_id)
+
+
+@shared_task(name="workers.tasks.compute_terrain", ignore_result=True,
+             soft_time_limit=120, time_limit=150)
+def compute_terrain(terrain_id: int) -> str:
+    """Compute a finished run's (or lab's) terrain; a redelivered task computes it again."""
+    return terrain(terrain_id)
 
 
 @shared_task(name="workers.tasks.sweep_runs", ignore_result=True)

@@ -12,10 +12,15 @@ import socket
 from billiard.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
-from challenges.models import RunStatus
+from challenges.models import Run, RunStatus
 from challenges.selectors.datasets import challenge_dataset, challenge_dataset_hash
 from challenges.selectors.ghosts import ghost_track
 from challenges.services.blueprint import blueprint_after_run
+from challenges.services.instruments import (
+    TRAJECTORY_SNAPSHOTS,
+    InstrumentRecorder,
+    frames_forget_other_attempts,
+)
 from challenges.services.runs import (
     RunOutcome,
     RunRecorder,
@@ -23,14 +28,17 @@ from challenges.services.runs import (
     run_finish,
     run_mark_cancelled,
 )
+from challenges.services.terrain import terrain_request
 from challenges.services.verification import run_record_provenance
-from descent.engine import ENGINE_VERSION, Dataset, Model
+from descent.engine import ENGINE_VERSION, Dataset, Instruments, Model
 from descent.engine.metrics import score
 from descent.engine.reproduce import numeric_environment
 from descent.engine.training import train
 from workers.nodes import worker_node
 
 log = logging.getLogger(__name__)
+
+LIVE_SHARE = 0.03
 
 
 def train_run(run_id: int) -> str:
@@ -50,7 +58,13 @@ def train_run(run_id: int) -> str:
         run_record_provenance(run=run, worker_node=worker_node(),
                               dataset_hash=challenge_dataset_hash(challenge),
                               numeric=numeric_environment())
-        result = train(run.spec, data, on_epoch=recorder.on_epoch, metric=challenge.metric)
+        recorder.instruments = start_instruments(run)
+        result = train(run.spec, data, on_epoch=recorder.on_epoch, metric=challenge.metric,
+                       instruments=live_instruments(data, recorder.instruments))
+        if recorder.instruments is not None:
+            recorder.instruments.finish(
+                trajectory=result.trajectory if result.status != "cancelled" else None,
+                diverged=result.status == "diverged", records_pending=bool(recorder.buffer))
         if result.status == "cancelled":
             if recorder.stopped_because == "superseded":
                 return "superseded by a newer attempt"
@@ -100,6 +114,8 @@ def train_run(run_id: int) -> str:
     if finished is not None and finished.status == RunStatus.SUCCEEDED:
         # A run that meets its node's threshold may clear it (and tell the builder, live).
         blueprint_after_run(finished)
+    if finished is not None:
+        terrain_request(run=finished)  # computed by another task, never in the run's time
     return outcome.status if finished is not None else "superseded by a newer attempt"
 
 
@@ -110,3 +126,26 @@ def model_scores(metric: str, model: Model, data: Dataset) -> tuple[float, float
     """
     return (score(metric, model, data.X_val, data.y_val, data.task),
             score(metric, model, data.X_test, data.y_test, data.task))
+
+
+def start_instruments(run: Run) -> InstrumentRecorder | None:
+    """Return the recorder of a run's instruments, or None when they are off (the bench)."""
+    if not settings.RUN_INSTRUMENTS:
+        return None
+    frames_forget_other_attempts(run_id=run.pk, attempt=run.attempt)
+    return InstrumentRecorder(run_id=run.pk, attempt=run.attempt, epochs=run.spec["epochs"])
+
+
+def live_instruments(data: object, recorder: InstrumentRecorder | None) -> Instruments | None:
+    """Return the engine instruments a run trains with: frames (2-input data), layers, path."""
+    if recorder is None:
+        return None
+    two_inputs = getattr(data, "n_inputs", 0) == 2
+    return Instruments(
+        # Of the 10 % goal the engine's instruments get 3 %; storing and publishing what they
+        # measure (bench/instrumented_runs.py) take the rest.
+        share=LIVE_SHARE,
+        on_boundary=recorder.on_boundary if two_inputs else None,
+        on_layers=recorder.on_layers,
+        trajectory_snapshots=TRAJECTORY_SNAPSHOTS,
+    )

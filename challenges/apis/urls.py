@@ -4,6 +4,7 @@ from django.urls import path
 
 from challenges.apis.blueprint import BlueprintApi, LabApi, LabDetailApi, QuizApi
 from challenges.apis.challenges import ChallengeDetailApi, ChallengeListApi, LeaderboardApi
+from challenges.apis.instruments import LabTerrainApi, RunInstrumentsApi
 from challenges.apis.runs import (
     ChallengeVerifyApi,
     MyRunsApi,
@@ -13,6 +14,7 @@ from challenges.apis.runs import (
     RunVerifyApi,
     SubmissionApi,
 )
+from challenges.apis.stepper import StepApi
 from descent.ids import ID_CONVERTER  # noqa: F401 (registers <id:...>)
 
 urlpatterns = [
@@ -29,7 +31,11 @@ urlpatterns = [
     path("runs/<id:run_id>/verify/", RunVerifyApi.as_view(), name="api-run-verify"),
     path("challenges/<slug:slug>/verify/", ChallengeVerifyApi.as_view(),
          name="api-challenge-verify"),
+    path("runs/<id:run_id>/instruments/", RunInstrumentsApi.as_view(),
+         name="api-run-instruments"),
+    path("labs/<uuid:group>/terrain/", LabTerrainApi.as_view(), name="api-lab-terrain"),
     path("blueprint/", BlueprintApi.as_view(), name="api-blueprint"),
+    path("blueprint/step/", StepApi.as_view(), name="api-blueprint-step"),
     path("blueprint/<slug:slug>/quiz/", QuizApi.as_view(), name="api-blueprint-quiz"),
     path("challenges/<slug:slug>/lab/", LabApi.as_view(), name="api-lab"),
     path("labs/<uuid:group>/", LabDetailApi.as_view(), name="api-lab-detail"),

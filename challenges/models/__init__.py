@@ -1,5 +1,11 @@
 from challenges.models.blueprint import BlueprintNode, QuizAttempt, QuizChoice, QuizQuestion
 from challenges.models.challenge import METRIC_DIRECTIONS, Challenge
+from challenges.models.instruments import (
+    RunBoundaryFrame,
+    RunTerrain,
+    RunTrajectory,
+    TerrainStatus,
+)
 from challenges.models.post_run import PostRun
 from challenges.models.run import (
     FINAL_STATUSES,
@@ -23,8 +29,12 @@ __all__ = [
     "QuizQuestion",
     "QuotaDay",
     "Run",
+    "RunBoundaryFrame",
     "RunHistoryChunk",
     "RunStatus",
+    "RunTerrain",
+    "RunTrajectory",
     "RunVerification",
+    "TerrainStatus",
     "VerificationStatus",
 ]

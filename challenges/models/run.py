@@ -110,6 +110,9 @@ class RunHistoryChunk(models.Model):
     attempt = models.PositiveIntegerField()
     first_epoch = models.PositiveIntegerField()
     records = models.JSONField()
+    # The layer statistics sampled in these epochs (`{"epoch", "layers": [...]}`, on a stride
+    # that keeps a run's total bounded; see services/instruments.py).
+    layers = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["run", "attempt", "first_epoch"]

@@ -67,3 +67,15 @@ def run_histories(runs: Iterable[Run], *, points: int | None = None
 def run_history(run: Run, *, points: int | None = None) -> list[dict[str, Any]]:
     """Return one run's epoch records of its current attempt, in epoch order."""
     return run_histories([run], points=points)[run.pk]
+
+
+def run_layer_samples(run: Run, *, points: int | None = None) -> list[dict[str, Any]]:
+    """Return the layer statistics stored with the current attempt's epochs, in epoch order.
+
+    `points` thins them with `thin`, like a history.
+    """
+    chunks = (RunHistoryChunk.objects.filter(run_id=run.pk, attempt=run.attempt)
+              .order_by("first_epoch").values_list("layers", flat=True))
+    samples = [sample for layers in chunks for sample in layers]
+    samples.sort(key=lambda sample: sample["epoch"])
+    return thin(samples, points)

@@ -1,10 +1,12 @@
 """What watchers are told, and when: every epoch flush, every status, every leaderboard.
 
 Groups (dotted, as the Channels docs name them): `challenge.<slug>` for a challenge's live
-leaderboard, `run.<id>` for one run's stream. Every message goes out through
-`descent.live.publisher`'s `publish_on_commit`, so a broadcast never shows what a rollback
-undid (outside a transaction it goes at once), and nothing here writes to the database: the
-services in `runs.py` and `leaderboards.py` write, then call these.
+leaderboard, `run.<id>` for one run's stream, `run.<id>.layers` for the part of that stream
+only viewers who may see the run's spec get (its layer statistics: they show its depth).
+Every message goes out through `descent.live.publisher`'s `publish_on_commit`, so a
+broadcast never shows what a rollback undid (outside a transaction it goes at once), and
+nothing here writes to the database: the services in `runs.py` and `leaderboards.py` write,
+then call these.
 
 Leaderboard messages carry `seq`, one Redis counter per challenge (read by
 `challenges/selectors/live.py`). The counter is bumped and the entries computed under a Redis
@@ -32,6 +34,31 @@ def challenge_group(slug: str) -> str:
 def run_group(run_id: int) -> str:
     """Name the group of one run's watchers."""
     return f"run.{run_id}"
+
+
+def run_layers_group(run_id: int) -> str:
+    """Name the group of a run's watchers who may see its spec (layer statistics show depth)."""
+    return f"run.{run_id}.layers"
+
+
+def publish_run_boundary(*, run_id: int, attempt: int, frame: dict[str, Any]) -> None:
+    """Tell the run's watchers its newest decision-boundary frame (≤ one per flush)."""
+    publish_on_commit(run_group(run_id), {
+        "type": "run.boundary", "run": run_id, "attempt": attempt, "frame": frame,
+    })
+
+
+def publish_run_layers(*, run_id: int, attempt: int, samples: list[dict[str, Any]]) -> None:
+    """Tell the run's spec-seeing watchers the layer statistics just stored (≤ one per flush)."""
+    publish_on_commit(run_layers_group(run_id), {
+        "type": "run.layers", "run": run_id, "attempt": attempt, "samples": samples,
+    })
+
+
+def publish_run_terrain(*, run_ids: list[int], terrain: dict[str, Any]) -> None:
+    """Tell the watchers of each run on a terrain that it is ready (or failed)."""
+    for run_id in run_ids:
+        publish_on_commit(run_group(run_id), {"type": "run.terrain", "run": run_id, **terrain})
 
 
 def publish_run_epochs(*, run_id: int, records: list[dict[str, Any]], epochs: int,

@@ -135,6 +135,9 @@ class RunRecorder:
     last_race_publish: float = 0.0
     race_epoch: int = 0
     watch: CancelWatch = field(default_factory=cancel_watch)
+    # The run's live instruments (services/instruments.py): stored and published with each
+    # flush, in its transaction, so they cost no commit of their own.
+    instruments: Any = None
     ghost: GhostTrack | None = None  # the run this one races, if any
 
     def ghost_at(self, record: dict[str, Any]) -> dict[str, Any] | None:
@@ -181,6 +184,8 @@ class RunRecorder:
             "val_loss": _finite(last.get("val_loss")),
         }
         ours = Run.objects.filter(pk=self.run_id, attempt=self.attempt, status=RunStatus.RUNNING)
+        layers = self.instruments.take_layers() if self.instruments is not None else []
+        frame = None
         with transaction.atomic():
             # One query on the usual path; only when it matches nothing do we ask why.
             if not ours.filter(cancel_requested=False).update(**progress):
@@ -190,11 +195,16 @@ class RunRecorder:
                 self.stopped_because = "cancelled"  # asked before this process listened
             if records:
                 RunHistoryChunk.objects.create(run_id=self.run_id, attempt=self.attempt,
-                                               first_epoch=records[0]["epoch"], records=records)
+                                               first_epoch=records[0]["epoch"], records=records,
+                                               layers=layers)
+            if self.instruments is not None:
+                frame = self.instruments.write_frames()
         # Committed: now the watchers may hear of it.
         publish_run_epochs(run_id=self.run_id, records=records, epochs=self.epochs,
                            epoch_ended_at=self.last_epoch_at,
                            ghost=self.ghost_at(records[-1]) if records else None)
+        if self.instruments is not None:
+            self.instruments.publish(frame=frame, layers=layers if records else [])
         if records and time.monotonic() - self.last_race_publish >= RACE_EVERY_SECONDS:
             self.publish_race()
         return self.stopped_because != "cancelled"

@@ -19,6 +19,12 @@ from challenges.models import BlueprintNode
 from challenges.selectors.blueprint import NodeState, blueprint_states, node_state_of
 from challenges.selectors.history import public_record, run_histories
 from challenges.selectors.lab import lab_explain, lab_labels
+from challenges.selectors.stepper import (
+    MAX_LEARNING_RATE,
+    MIN_LEARNING_RATE,
+    STEPPER_OPTIMIZERS,
+    step_trace,
+)
 from challenges.selectors.visibility import challenge_get, lab_runs, node_get, run_spec_visible
 from challenges.services.blueprint import quiz_answer
 from challenges.services.lab import lab_submit
@@ -219,3 +225,13 @@ def faq_page(request: HttpRequest) -> HttpResponse:
     entries = [asdict(entry) | {"html": render_lesson(entry.answer)}
                for entry in load_faq(CONTENT_DIR / FAQ_FILE)]
     return render(request, "challenges/faq.html", {"entries": entries})
+
+
+def stepper_page(request: HttpRequest) -> HttpResponse:
+    """Step through one real training step, line by line, at a learning rate of your choice."""
+    return render(request, "challenges/stepper.html", {
+        "trace": step_trace(),
+        "optimizers": STEPPER_OPTIMIZERS,
+        "max_learning_rate": MAX_LEARNING_RATE,
+        "min_learning_rate": MIN_LEARNING_RATE,
+    })

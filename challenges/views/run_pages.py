@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from challenges.apis.serializers import run_data
 from challenges.models import RunStatus
+from challenges.selectors.instruments import run_instruments, terrain_expected
 from challenges.selectors.visibility import run_get, run_get_owned, run_owned_by
 from challenges.services.runs import run_cancel, run_set_shared
 
@@ -21,6 +22,7 @@ def run_page(request: HttpRequest, run_id: int) -> HttpResponse:
     """Show a run as the visitor may see it: spec and test score only where allowed."""
     run = run_get(run_id=run_id, viewer=request.user)
     data = run_data(run, request.user, with_history=True)
+    instruments = run_instruments(run, request.user)
     context = {
         "run": run,
         "data": data,
@@ -32,6 +34,9 @@ def run_page(request: HttpRequest, run_id: int) -> HttpResponse:
         "ghost": data["ghost"],
         # "Race this run": a finished run of a challenge that takes submissions.
         "can_race": run.is_final and run.challenge.accepts_submissions(),
+        "instruments": instruments,
+        # A finished run whose terrain is still to come keeps listening for run.terrain.
+        "terrain_pending": terrain_expected(run, instruments["terrain"]),
     }
     return render(request, "challenges/run.html", context)
 

@@ -202,6 +202,8 @@ NODE_MODULES = BASE_DIR / "node_modules"
 FRONTEND_VENDOR = {
     "vendor/uplot": NODE_MODULES / "uplot" / "dist",  # charts
     "vendor/katex": NODE_MODULES / "katex" / "dist",  # the lessons' formulas
+    "vendor/d3-array": NODE_MODULES / "d3-array" / "dist",  # d3-contour's one dependency
+    "vendor/d3-contour": NODE_MODULES / "d3-contour" / "dist",  # the terrain's contour bands
     "vendor/fonts/ibm-plex-sans": NODE_MODULES / "@fontsource" / "ibm-plex-sans",
     "vendor/fonts/ibm-plex-mono": NODE_MODULES / "@fontsource" / "ibm-plex-mono",
 }
@@ -394,6 +396,15 @@ CELERY_WORKER_DIRECT = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TIMEZONE = "UTC"
 # The periodic tasks (sweepers) are in descent/celery.py, next to the app.
+
+# The live instruments of every run (boundary frames, layer statistics, the trajectory):
+# on unless DESCENT_RUN_INSTRUMENTS=0 (bench/instrumented_runs.py times runs both ways).
+RUN_INSTRUMENTS = os.environ.get("DESCENT_RUN_INSTRUMENTS", "1") != "0"
+
+# The terrain of a finished run (workers/terrain.py): an n×n grid of the loss surface, whose
+# cost is capped in rows of forward pass (fewer training rows per point past it).
+TERRAIN_GRID = int(os.environ.get("TERRAIN_GRID", "25"))
+TERRAIN_MAX_FORWARD_PASSES = int(os.environ.get("TERRAIN_MAX_FORWARD_PASSES", "500000"))
 
 LOGGING = {
     "version": 1,

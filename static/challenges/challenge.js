@@ -5,6 +5,7 @@ import { createRaceChart } from "../common/charts.js";
 import { formatLoss, formatScore } from "../common/format.js";
 import { connectLive } from "../common/live.js";
 import { gapText, ghostKey } from "./ghost.js";
+import { createLeaderBoundary } from "./leader_boundary.js";
 import { createLeaderboard } from "./leaderboard.js";
 
 const RACE_SERIES = 8; // any run joins the race while it has fewer lines than this
@@ -23,6 +24,7 @@ const noBars = document.querySelector("[data-race-idle]");
 const online = document.querySelector("[data-online]");
 const liveState = document.querySelector("[data-live-state]");
 const myRuns = document.querySelector("table.my-runs");
+const leader = createLeaderBoundary(document.querySelector("[data-leader-boundary]"));
 const finished = new Set(); // runs whose run.finished came: a late progress must not revive them
 
 function element(tag, className, text) {
@@ -148,6 +150,7 @@ function mark(seq, snapshot) {
 function onSnapshot(message) {
   mark(message.seq, true);
   board.show(message.entries);
+  if (leader) leader.entries(message.entries);
   if (chart !== null) {
     chart.clear();
     for (const curve of message.curves || []) {
@@ -172,6 +175,7 @@ function onSnapshot(message) {
 }
 
 function onMessage(message) {
+  if (leader) leader.progress(message);
   if (message.type === "run.progress") {
     showProgress(message);
     if (joinRace(message.run, message.user, message.user === viewer)) {
@@ -210,6 +214,7 @@ connectLive(root.dataset.wsUrl, {
   onUpdate(message) {
     mark(message.seq, false);
     board.show(message.entries);
+    if (leader) leader.entries(message.entries);
   },
   onMessage,
   onState,

@@ -7,6 +7,7 @@
 import { createLabChart } from "../common/charts.js";
 import { formatLoss, formatScore } from "../common/format.js";
 import { connectLive } from "../common/live.js";
+import { drawTerrain } from "../common/pictures.js";
 
 const FINAL = new Set(["succeeded", "diverged", "failed", "timed_out", "cancelled"]);
 
@@ -51,6 +52,45 @@ async function refresh() {
     return item;
   }));
   root.querySelector("[data-explanation-pending]").hidden = lab.explanation.done;
+  terrainWhenDone();
+}
+
+// The shared terrain: asked for when the last run ends, computed by a background task; the
+// page asks /api/labs/<id>/terrain/ until it is there (each run's stream closes at its end).
+const terrainBox = document.querySelector("[data-lab-terrain]");
+const TERRAIN_POLL_MS = 1500;
+const TERRAIN_POLLS = 120;
+let terrainPolls = 0;
+let terrainTimer = null;
+
+async function loadTerrain() {
+  terrainTimer = null;
+  const response = await fetch(terrainBox.dataset.apiUrl, { credentials: "same-origin" });
+  if (!response.ok) return;
+  const { runs: ids, terrain } = await response.json();
+  const status = terrainBox.querySelector("[data-terrain-status]");
+  if (terrain && terrain.status === "ready") {
+    const canvas = terrainBox.querySelector("[data-terrain-canvas]");
+    canvas.hidden = false;
+    const labels = terrain.surface.runs.map((id) => runs.find((r) => r.id === id)?.label || `#${id}`);
+    drawTerrain(canvas, terrain.surface, { labels });
+    canvas.dataset.drawn = "1";
+    canvas.dataset.paths = String(terrain.surface.paths.length);
+    status.textContent = `${terrain.surface.paths.length} paths of runs ${ids.map((id) => `#${id}`).join(", ")}; ${Math.round(100 * (terrain.surface.explained_variance || [0, 0]).reduce((a, b) => a + b, 0))} % of their movement lies in this plane.`;
+    return;
+  }
+  if (terrain && terrain.status === "failed") {
+    status.textContent = `No terrain: ${terrain.error}.`;
+    return;
+  }
+  terrainPolls += 1;
+  if (terrainPolls < TERRAIN_POLLS) terrainTimer = window.setTimeout(loadTerrain, TERRAIN_POLL_MS);
+}
+
+function terrainWhenDone() {
+  const statuses = [...root.querySelectorAll("[data-lab-run] [data-field='status']")]
+    .map((cell) => cell.textContent.trim());
+  if (terrainBox && terrainTimer === null && statuses.every((s) => FINAL.has(s))) loadTerrain();
 }
 
 const liveState = document.querySelector("[data-live-state]");
@@ -82,3 +122,5 @@ runs.forEach((run, index) => {
     },
   });
 });
+
+terrainWhenDone(); // a lab that ended before the page opened

@@ -9,6 +9,7 @@ import { formatLoss, formatScore, formatUtc } from "../common/format.js";
 import { connectLive } from "../common/live.js";
 import { createRunGhost } from "./ghost.js";
 import { showVerification } from "./verification.js";
+import { mountInstruments } from "./instruments.js";
 
 const POLL_MS = 2000;
 const FALLBACK_AFTER = 4;
@@ -27,6 +28,10 @@ const ghost = ghostData ? createRunGhost({
   ghost: ghostData, chart, gapCell: root.querySelector("[data-ghost-gap]"),
   live: root.dataset.live === "1", epoch: history.length ? history.at(-1).epoch : 0,
 }) : null;
+const instruments = mountInstruments(
+  document, JSON.parse(document.getElementById("run-instruments").textContent),
+  { apiUrl: root.dataset.instrumentsUrl },
+);
 
 if (chart === null) {
   root.querySelector("[data-chart-fallback]").hidden = false;
@@ -163,22 +168,36 @@ function startPolling() {
   window.setTimeout(poll, POLL_MS);
 }
 
+// A run that ended keeps its stream open until its terrain arrives (computed afterwards).
+let terrainSettled = false;
+
 function finish() {
   polling = false;
+  instruments.ended();
+  if (!terrainSettled) return;
   if (live !== null) live.close();
   live = null;
   liveState.textContent = "";
 }
 
-function onSnapshot({ run }) {
+function onSnapshot({ run, instruments: measured }) {
   polling = false;
   showRun(run);
+  instruments.show(measured);
+  const terrain = measured?.terrain;
+  // A run that succeeded or diverged gets a terrain (asked for just after its final status).
+  terrainSettled = terrain ? terrain.status !== "pending"
+    : !["succeeded", "diverged"].includes(run.status);
   if (!LIVE.has(run.status)) finish();
 }
 
 function onMessage(message) {
   polling = false;
-  if (message.type === "run.epoch") {
+  instruments.onMessage(message);
+  if (message.type === "run.terrain") {
+    terrainSettled = true;
+    finish();
+  } else if (message.type === "run.epoch") {
     appendRecords(message.records || []);
     setField("epochs_done", String(message.epoch));
     showLosses(message);
@@ -210,6 +229,9 @@ function onState(state, { failures = 0, delay = 0 } = {}) {
   if (state === "waiting" && failures >= FALLBACK_AFTER) startPolling();
 }
 
-if (root.dataset.live === "1") {
+// Live runs stream; a finished run whose terrain is still being computed listens for it.
+if (root.dataset.live === "1" || root.dataset.terrainPending === "1") {
   live = connectLive(root.dataset.wsUrl, { onSnapshot, onMessage, onState });
+} else {
+  instruments.ended();
 }
