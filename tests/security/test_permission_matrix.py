@@ -86,6 +86,13 @@ ROWS = [
     Row(A + "challenges/<slug:slug>/lab/", "post", "/api/challenges/{slug}/lab/",
         (401, 201, 201, 201), body={"spec": blobs_spec()}),
     Row(A + "labs/<uuid:group>/", "get", "/api/labs/{lab}/", (200, 200, 200, 200)),
+    Row(A + "labs/<uuid:group>/terrain/", "get", "/api/labs/{lab}/terrain/",
+        (200, 200, 200, 200)),
+    Row(A + "labs/<uuid:group>/terrain/", "get", "/api/labs/{nolab}/terrain/",
+        (404, 404, 404, 404)),
+    Row(A + "runs/<id:run_id>/instruments/", "get", "/api/runs/{run}/instruments/",
+        (200, 200, 200, 200)),
+    Row(A + "blueprint/step/", "get", "/api/blueprint/step/", (200, 200, 200, 200)),
     Row(A + "labs/<uuid:group>/", "get", "/api/labs/{nolab}/", (404, 404, 404, 404)),
     # --- accounts and the board (was tests/community/test_permissions.py) ------------------
     Row(A + "auth/register/", "post", "/api/auth/register/", (201, 201, 201, 201),
@@ -195,6 +202,8 @@ ROWS = [
         api=False, body={"spec": json.dumps(blobs_spec())}),
     Row("lab/<uuid:group>/", "get", "/lab/{lab}/", (200, 200, 200, 200), api=False),
     Row("glossary/", "get", "/glossary/", (200, 200, 200, 200), api=False),
+    Row("compare/", "get", "/compare/?runs={run},{done}", (200, 200, 200, 200), api=False),
+    Row("blueprint/step/", "get", "/blueprint/step/", (200, 200, 200, 200), api=False),
     Row("faq/", "get", "/faq/", (200, 200, 200, 200), api=False),
 ]
 
