@@ -9,6 +9,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from community.selectors.notifications import notification_list, notification_unread_count
 from community.services.notifications import notification_group, notification_payload
+from descent.live.consumer import DisconnectsOnExit
 
 # A WebSocket close code in the application range, echoing HTTP 401.
 CLOSE_UNAUTHENTICATED = 4401
@@ -25,7 +26,7 @@ def _snapshot(user: Any) -> dict[str, Any]:
     }
 
 
-class NotificationConsumer(AsyncJsonWebsocketConsumer):
+class NotificationConsumer(DisconnectsOnExit, AsyncJsonWebsocketConsumer):
     """Join the builder's group and relay `notification.created` / `notification.read`.
 
     On connect the client gets `notifications.snapshot` (unread count and the latest ten),

@@ -6,12 +6,12 @@ from typing import Any
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from descent.live.consumer import LiveConsumer
+from descent.live.consumer import DisconnectsOnExit, LiveConsumer
 
 SYSTEM_GROUP = "system.broadcast"
 
 
-class PingConsumer(AsyncJsonWebsocketConsumer):
+class PingConsumer(DisconnectsOnExit, AsyncJsonWebsocketConsumer):
     """Answer `{"type": "ping"}` with `{"type": "pong"}`; relay `system.message` events.
 
     The relay proves the whole path: a `group_send` from any process, through the Redis

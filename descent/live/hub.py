@@ -3,9 +3,24 @@
 Joining every WebSocket to a Redis group makes each broadcast one queue entry, one Redis
 round trip and one decode per watcher (channels_redis stores a copy per member channel):
 at a thousand watchers of one process that alone took ~150-200 ms per message. Here a
-process subscribes once per group; each message is received once, encoded to JSON once, and
-handed to every local connection's outbox, which a per-connection writer drains, so a slow
-client never delays the others (its outbox overflows and it resyncs on the seq gap).
+process subscribes once per group; each message is received once, encoded to JSON once per
+form, and handed to every local connection's outbox, which a per-connection writer drains,
+so a slow client never delays the others (its outbox overflows and it resyncs on the seq gap).
+
+Forms ("variants"). A member subscribes with a variant: "" gets every message as published;
+a named variant (the challenge stream's protocol "2") gets `message["variants"][name]` when
+the message carries one (a compact form of the same news), and takes part in two things the
+plain form does not have:
+
+- batching: a message with `"batch": {"variant": V, "type": T, "key": K, "list": L}` reaches
+  members of variant V not one by one but, at most every BATCH_SECONDS, as one
+  `{"type": T, L: [...]}` holding the latest message of each `K` (the rest of the message
+  without its `type`). A later unbatched message about a pending key (`run.finished` after
+  its `run.progress`) flushes the batch first, so nothing about one key arrives out of order;
+- heartbeats: a group subscribed with a `heartbeat` source sends, every HEARTBEAT_SECONDS,
+  what the source returned one beat earlier (so a message published before the source was
+  read has had a beat to arrive): a client whose last numbered message was dropped learns the
+  current number and resyncs.
 """
 
 from __future__ import annotations
@@ -13,9 +28,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 
 from descent.live.process_local import per_event_loop
@@ -23,47 +40,68 @@ from descent.live.process_local import per_event_loop
 log = logging.getLogger(__name__)
 
 Deliver = Callable[[str], None]
+Heartbeat = Callable[[], Awaitable[dict[str, Any] | None]]
+
+
+def _encode(message: dict[str, Any]) -> str:
+    return json.dumps(message, cls=DjangoJSONEncoder)
 
 
 class GroupHub:
-    """This process's subscriptions: group → its local deliver callbacks."""
+    """This process's subscriptions: group → its local deliver callbacks and their variants."""
 
     def __init__(self) -> None:
         self.layer = get_channel_layer()
-        self.members: dict[str, set[Deliver]] = {}
+        self.members: dict[str, dict[Deliver, str]] = {}
         self.channels: dict[str, str] = {}
         self.readers: dict[str, asyncio.Task] = {}
+        self.beats: dict[str, asyncio.Task] = {}
+        self.batches: dict[str, dict[str, Any]] = {}  # group → {"spec": ..., "items": {}}
+        self.flushers: dict[str, asyncio.Task] = {}
         # One lock for the hub, not one per group: every run page has a group of its own,
         # and a lock per group would outlive it. Subscribing is rare next to messages.
         self.lock = asyncio.Lock()
 
-    async def subscribe(self, group: str, deliver: Deliver) -> None:
+    async def subscribe(self, group: str, deliver: Deliver, *, variant: str = "",
+                        heartbeat: Heartbeat | None = None) -> None:
         """Add a local receiver; return once the process is in the group on the layer.
 
         A caller that then reads state (a snapshot) misses nothing sent after this returns.
         """
         async with self.lock:
-            self.members.setdefault(group, set()).add(deliver)
+            self.members.setdefault(group, {})[deliver] = variant
             if group not in self.channels:
                 # The default prefix: channels_redis reads all of a process's channels in one
                 # loop, keyed by the part before "!"; another prefix would need a second one.
                 channel = await self.layer.new_channel()
                 self.channels[group] = channel
                 self.readers[group] = asyncio.create_task(self._read(group, channel))
+            if heartbeat is not None and group not in self.beats:
+                self.beats[group] = asyncio.create_task(self._beat(group, heartbeat))
             # Re-adding refreshes the membership's group_expiry; it costs one Redis call.
             await self.layer.group_add(group, self.channels[group])
 
     async def unsubscribe(self, group: str, deliver: Deliver) -> None:
         """Remove a local receiver; leave the group when the last one goes."""
         async with self.lock:
-            members = self.members.get(group, set())
-            members.discard(deliver)
+            members = self.members.get(group, {})
+            members.pop(deliver, None)
             if members or group not in self.channels:
                 return
             channel = self.channels.pop(group)
-            self.readers.pop(group).cancel()
             self.members.pop(group, None)
+            self.batches.pop(group, None)
+            # Every task of the group goes with its last member: none may outlive it.
+            for tasks in (self.readers, self.beats, self.flushers):
+                task = tasks.pop(group, None)
+                if task is not None:
+                    task.cancel()
             await self.layer.group_discard(group, channel)
+
+    def tasks(self) -> int:
+        """Count the hub's running tasks (readers, heartbeats, batch flushers)."""
+        return sum(not task.done() for tasks in (self.readers, self.beats, self.flushers)
+                   for task in tasks.values())
 
     async def _read(self, group: str, channel: str) -> None:
         while True:
@@ -75,12 +113,78 @@ class GroupHub:
                 log.warning("receive on %s failed", group, exc_info=True)
                 await asyncio.sleep(0.5)
                 continue
-            text = json.dumps(message, cls=DjangoJSONEncoder)
-            for deliver in list(self.members.get(group, ())):
+            try:
+                self.dispatch(group, message)
+            except Exception:  # one bad message must not end the group's stream
+                log.exception("could not fan out a message on %s", group)
+
+    def dispatch(self, group: str, message: dict[str, Any]) -> None:
+        """Hand `message` to every local member of `group`, each in its variant's form."""
+        message = dict(message)
+        variants: dict[str, dict[str, Any]] = message.pop("variants", None) or {}
+        batch: dict[str, str] | None = message.pop("batch", None)
+        members = self.members.get(group, {})
+        texts: dict[str, str] = {}
+        for deliver, variant in list(members.items()):
+            if batch is not None and variant == batch["variant"]:
+                continue
+            if variant not in texts:
+                if variant and batch is None:
+                    self._flush_before(group, message)
+                texts[variant] = _encode(variants.get(variant, message) if variant else message)
+            deliver(texts[variant])
+        if batch is not None and batch["variant"] in members.values():
+            self._batch(group, batch, message)
+
+    def _batch(self, group: str, spec: dict[str, str], message: dict[str, Any]) -> None:
+        pending = self.batches.setdefault(group, {"spec": spec, "items": {}})
+        item = {key: value for key, value in message.items() if key != "type"}
+        pending["items"][message.get(spec["key"])] = item
+        if group not in self.flushers or self.flushers[group].done():
+            self.flushers[group] = asyncio.create_task(self._flush_later(group))
+
+    async def _flush_later(self, group: str) -> None:
+        await asyncio.sleep(settings.LIVE_BATCH_SECONDS)
+        self._flush(group)
+
+    def _flush_before(self, group: str, message: dict[str, Any]) -> None:
+        pending = self.batches.get(group)
+        if pending and message.get(pending["spec"]["key"]) in pending["items"]:
+            flusher = self.flushers.pop(group, None)
+            if flusher is not None:
+                flusher.cancel()
+            self._flush(group)
+
+    def _flush(self, group: str) -> None:
+        pending = self.batches.pop(group, None)
+        if not pending or not pending["items"]:
+            return
+        spec = pending["spec"]
+        text = _encode({"type": spec["type"], spec["list"]: list(pending["items"].values())})
+        for deliver, variant in list(self.members.get(group, {}).items()):
+            if variant == spec["variant"]:
                 deliver(text)
+
+    async def _beat(self, group: str, source: Heartbeat) -> None:
+        earlier: dict[str, Any] | None = None
+        while True:
+            await asyncio.sleep(settings.LIVE_HEARTBEAT_SECONDS)
+            if earlier is not None:
+                text = _encode(earlier)
+                for deliver, variant in list(self.members.get(group, {}).items()):
+                    if variant:
+                        deliver(text)
+            try:
+                earlier = await source()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a missed beat is made up by the next
+                log.warning("heartbeat source of %s failed", group, exc_info=True)
+                earlier = None
 
 
 @per_event_loop
 def hub() -> GroupHub:
     """Return the hub of the running event loop (an ASGI process runs one)."""
     return GroupHub()
+

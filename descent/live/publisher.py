@@ -1,7 +1,8 @@
 """Publish live messages from sync code, after the commit they announce.
 
 Every live message goes out through `publish_on_commit` (or, for a message numbered by a
-counter, `publish_seq_on_commit`), as Zulip's `send_event_on_commit` does: a broadcast never
+counter, `publish_seq_on_commit`; for one that describes the latest state and may be
+coalesced, `publish_coalesced_on_commit`), as Zulip's `send_event_on_commit` does: a broadcast never
 announces what a rollback undoes, and outside a transaction it goes at once. Publishing never
 writes to the database; a service writes, then publishes.
 
@@ -23,6 +24,7 @@ from typing import Any
 from channels.layers import get_channel_layer
 from django.db import transaction
 
+from descent.live.coalesce import coalescer
 from descent.live.process_local import per_process
 from descent.redis import get_redis
 
@@ -55,13 +57,33 @@ def publish_seq_on_commit(group: str, build: Callable[[int], Message], *, seq_ke
     database after the one before it let go. A rollback bumps nothing and sends nothing.
     """
 
-    def send() -> None:
-        redis = get_redis()
-        with redis.lock(lock_key, timeout=10, blocking_timeout=10):
-            seq = redis.incr(seq_key)
-            publisher().send_and_wait(group, build(seq))
+    transaction.on_commit(
+        lambda: publish_seq_now(group, build, seq_key=seq_key, lock_key=lock_key), robust=True
+    )
 
-    transaction.on_commit(send, robust=True)
+
+def publish_seq_now(group: str, build: Callable[[int], Message], *, seq_key: str,
+                    lock_key: str) -> Message:
+    """Send `build(seq)` to `group` now, under the `lock_key` lock; return the message.
+
+    For code that already runs after the commit (a coalesced job).
+    """
+    redis = get_redis()
+    with redis.lock(lock_key, timeout=10, blocking_timeout=10):
+        seq = redis.incr(seq_key)
+        message = build(seq)
+        publisher().send_and_wait(group, message)
+    return message
+
+
+def publish_coalesced_on_commit(key: str, job: Callable[[], None]) -> None:
+    """After commit, have this process's coalescer run `job` for `key` (descent/live/coalesce.py).
+
+    For a message that describes the latest state (a leaderboard): many marks within the
+    coalescer's interval become one run of the last job, in the coalescer's thread; the
+    caller returns at once. A rollback marks nothing.
+    """
+    transaction.on_commit(lambda: coalescer().mark(key, job), robust=True)
 
 
 class Publisher:
