@@ -25,10 +25,9 @@ def seed(*, slug: str, daily_quota: int) -> str:
     import django
 
     django.setup()
-    from challenges.demo_challenges import DEMO_CHALLENGES, DEMO_DEFAULTS
-
     from challenges.models import Challenge
     from challenges.services.challenges import challenge_save
+    from challenges.world.loader import load_world
 
     existing = Challenge.objects.filter(slug=slug).first()
     if existing is not None:
@@ -36,12 +35,14 @@ def seed(*, slug: str, daily_quota: int) -> str:
             existing.daily_quota = daily_quota
             existing.save(update_fields=["daily_quota", "updated_at"])
         return f"challenge {slug} exists (daily quota {existing.daily_quota})"
-    fields = dict(next(c for c in DEMO_CHALLENGES if c["slug"] == SOURCE_SLUG))
-    fields.update(slug=slug, title=f"{fields['title']} (load bench)")
-    defaults = dict(DEMO_DEFAULTS, daily_quota=max(DEMO_DEFAULTS["daily_quota"], daily_quota))
-    challenge_save(Challenge(**defaults, **fields, status=Challenge.Status.PUBLISHED))
+    # The demo challenge as the content files have it (challenges/content/challenges/).
+    fields = next(c for c in load_world().challenges if c.slug == SOURCE_SLUG).fields()
+    fields.update(slug=slug, title=f"{fields['title']} (load bench)",
+                  daily_quota=max(fields["daily_quota"], daily_quota),
+                  status=Challenge.Status.PUBLISHED)
+    challenge_save(Challenge(**fields))
     return f"challenge {slug} created from the demo's {SOURCE_SLUG!r} (daily quota " \
-           f"{defaults['daily_quota']})"
+           f"{fields['daily_quota']})"
 
 
 def main(argv: list[str]) -> int:

@@ -89,14 +89,24 @@ export function createLeaderboard(section, { runUrl }) {
   }
 
   return {
-    /** Show `entries` (a snapshot's or an update's), marking what changed since the last. */
-    show(entries) {
+    /**
+     * Show `entries` (a snapshot's or an update's), marking what changed since the last;
+     * `own` (the viewer's row, if it is beyond the rows sent) goes underneath, set apart.
+     */
+    show(entries, own = null) {
       const moves = rankMoves(previous, entries);
       const now = Date.now();
       for (const [user, move] of moves) {
         if (move.text) marks.set(user, { ...move, until: now + MARK_MS });
       }
-      body.replaceChildren(...entries.map((entry) => row(entry, moves.has(entry.user))));
+      const rows = entries.map((entry) => row(entry, moves.has(entry.user)));
+      if (own && !entries.some((entry) => entry.user === own.user)) {
+        const mine = row(own, false);
+        mine.classList.add("own-row");
+        mine.title = "your place, as of the last full snapshot";
+        rows.push(mine);
+      }
+      body.replaceChildren(...rows);
       table.hidden = entries.length === 0;
       if (empty) empty.hidden = entries.length > 0;
       previous = entries;
