@@ -49,21 +49,24 @@ async def leaderboard_seq_async(slug: str) -> int:
     return int(await get_async_redis().get(seq_key(slug)) or 0)
 
 
-def _fresh(raw: bytes | None, ranked_by: str) -> dict[str, Any] | None:
+def _fresh(raw: bytes | None, challenge: Challenge) -> dict[str, Any] | None:
     if raw is None:
         return None
     board = json.loads(raw)
-    return board if board.get("ranked_by") == ranked_by else None
+    # Kept for this challenge (not one deleted under the same slug), ranked as it ranks now.
+    if board.get("challenge") != challenge.pk or board.get("ranked_by") != challenge.ranked_by:
+        return None
+    return board
 
 
 def board_cached(challenge: Challenge) -> dict[str, Any] | None:
     """Return the last published board ({"seq", "ranked_by", "entries"}) if still valid."""
-    return _fresh(get_redis().get(board_key(challenge.slug)), challenge.ranked_by)
+    return _fresh(get_redis().get(board_key(challenge.slug)), challenge)
 
 
 async def board_cached_async(challenge: Challenge) -> dict[str, Any] | None:
     """Return the last published board, read from an event loop (no thread, no query)."""
-    return _fresh(await get_async_redis().get(board_key(challenge.slug)), challenge.ranked_by)
+    return _fresh(await get_async_redis().get(board_key(challenge.slug)), challenge)
 
 
 def leaderboard_board(challenge: Challenge) -> dict[str, Any]:

@@ -111,7 +111,8 @@ def publish_leaderboard_now(challenge: Challenge) -> list[dict[str, Any]]:
         else:
             compact["entries"] = entries[:top]
         get_redis().set(board_key(slug), json.dumps(
-            {"seq": seq, "ranked_by": challenge.ranked_by, "entries": entries}
+            {"seq": seq, "challenge": challenge.pk, "ranked_by": challenge.ranked_by,
+             "entries": entries}
         ), ex=BOARD_KEPT_SECONDS)
         return {"type": "leaderboard.update", "seq": seq, "entries": entries,
                 "ranked_by": challenge.ranked_by, "variants": {PROTOCOL: compact}}
