@@ -177,6 +177,11 @@ class Spectator:
                             if message["run"] in seen:
                                 self.finished_twice.add(message["run"])
                             seen.add(message["run"])
+                        elif kind == "runs.finished":
+                            for item in message["runs"]:
+                                if item["run"] in seen:
+                                    self.finished_twice.add(item["run"])
+                                seen.add(item["run"])
                     code = ws.close_code
             except ConnectionClosed as closed:
                 code = closed.rcvd.code if closed.rcvd is not None else None

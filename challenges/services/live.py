@@ -17,7 +17,8 @@ Each `leaderboard.update` goes out in two forms (descent/live/hub.py, "variants"
 first protocol has it — every entry — and, for protocol-2 watchers, as the rows of the top
 `LEADERBOARD_LIVE_TOP` that changed since the previous seq (`partial`, descent/live/ranked.py),
 or the whole top when there is no previous board to diff against. `run.progress` goes to the
-first protocol one by one and to protocol 2 batched (`runs.progress`, by the hub).
+first protocol one by one and to protocol 2 batched (`runs.progress`, by the hub), and so
+does `run.finished` (`runs.finished`).
 """
 
 from __future__ import annotations
@@ -37,7 +38,12 @@ from descent.redis import get_redis
 
 PROTOCOL = "2"  # the hub variant of protocol-2 watchers
 BOARD_KEPT_SECONDS = 86400
-PROGRESS_BATCH = {"variant": PROTOCOL, "type": "runs.progress", "key": "run", "list": "runs"}
+# How the hub batches these for protocol 2 (descent/live/hub.py): per run, the latest; a
+# run's progress flushed before its finish.
+PROGRESS_BATCH = {"variant": PROTOCOL, "type": "runs.progress", "key": "run", "list": "runs",
+                  "order": 0}
+FINISHED_BATCH = {"variant": PROTOCOL, "type": "runs.finished", "key": "run", "list": "runs",
+                  "order": 1}
 
 
 def challenge_group(slug: str) -> str:
@@ -86,6 +92,7 @@ def publish_run_status(run: Run) -> None:
         publish_on_commit(challenge_group(run.challenge.slug), {
             "type": "run.finished", "run": run.pk, "user": run.owner.username,
             "status": run.status, "score": run.score, "ranked": run.ranked,
+            "batch": FINISHED_BATCH,
         })
 
 

@@ -7,7 +7,7 @@ Two watches live here, as state machines without any drawing (`render.py` draws 
 `RunWatch` for `/ws/runs/<id>/` and `LeaderboardWatch` for `/ws/challenges/<slug>/`, which
 is seq-aware: a gap makes it reconnect for a fresh snapshot. It speaks protocol 2 (`?protocol=2`,
 docs/contract-additions-live.md): partial updates of the top rows applied with
-`descent.live.ranked` (one that does not fit resyncs), batched `runs.progress`, and the
+`descent.live.ranked` (one that does not fit resyncs), batched `runs.progress` and `runs.finished`, and the
 `leaderboard.seq` heartbeat (ahead of the board held: an update was lost, resync).
 """
 
@@ -280,6 +280,11 @@ class LeaderboardWatch:
             for item in message.get("runs", []):
                 if isinstance(item, dict):
                     self.running[item.get("run")] = {"type": "run.progress", **item}
+        elif kind == "runs.finished":
+            for item in message.get("runs", []):
+                if isinstance(item, dict):
+                    self.running.pop(item.get("run"), None)
+                    self.finished = [{"type": "run.finished", **item}, *self.finished][:5]
         elif kind == "run.finished":
             self.running.pop(message.get("run"), None)
             self.finished = [message, *self.finished][:5]

@@ -17,10 +17,11 @@ plain form does not have:
   `{"type": T, L: [...]}` holding the latest message of each `K` (the rest of the message
   without its `type`). A later unbatched message about a pending key (`run.finished` after
   its `run.progress`) flushes the batch first, so nothing about one key arrives out of order;
-- heartbeats: a group subscribed with a `heartbeat` source sends, every HEARTBEAT_SECONDS,
-  what the source returned one beat earlier (so a message published before the source was
-  read has had a beat to arrive): a client whose last numbered message was dropped learns the
-  current number and resyncs.
+- heartbeats: a group subscribed with a `heartbeat` source tells its named-variant members
+  the highest `seq` the process fanned out, once updates pause (see `_beat`): a client whose
+  last numbered message was dropped (its outbox was full) learns the number and resyncs; if
+  the source (Redis) stays ahead of the process for several beats, the process itself lost
+  the message (the layer's capacity or expiry) and the source's number is sent instead.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -41,6 +43,9 @@ log = logging.getLogger(__name__)
 
 Deliver = Callable[[str], None]
 Heartbeat = Callable[[], Awaitable[dict[str, Any] | None]]
+QUIET_BEATS = 5  # heartbeats every beat for this many beats after the last update
+IDLE_BEATS = 15  # then one every this many beats
+LAGGING_BEATS = 5  # the source ahead of what this process fanned out for this long: lost
 
 
 def _encode(message: dict[str, Any]) -> str:
@@ -56,7 +61,10 @@ class GroupHub:
         self.channels: dict[str, str] = {}
         self.readers: dict[str, asyncio.Task] = {}
         self.beats: dict[str, asyncio.Task] = {}
-        self.batches: dict[str, dict[str, Any]] = {}  # group → {"spec": ..., "items": {}}
+        # group → batch type → {"spec": ..., "items": {key: latest}}
+        self.batches: dict[str, dict[str, dict[str, Any]]] = {}
+        self.seqs: dict[str, int] = {}  # group → highest `seq` fanned out
+        self.updated: dict[str, float] = {}  # group → when that seq was fanned out
         self.flushers: dict[str, asyncio.Task] = {}
         # One lock for the hub, not one per group: every run page has a group of its own,
         # and a lock per group would outlive it. Subscribing is rare next to messages.
@@ -91,6 +99,8 @@ class GroupHub:
             channel = self.channels.pop(group)
             self.members.pop(group, None)
             self.batches.pop(group, None)
+            self.seqs.pop(group, None)
+            self.updated.pop(group, None)
             # Every task of the group goes with its last member: none may outlive it.
             for tasks in (self.readers, self.beats, self.flushers):
                 task = tasks.pop(group, None)
@@ -122,8 +132,11 @@ class GroupHub:
         """Hand `message` to every local member of `group`, each in its variant's form."""
         message = dict(message)
         variants: dict[str, dict[str, Any]] = message.pop("variants", None) or {}
-        batch: dict[str, str] | None = message.pop("batch", None)
+        batch: dict[str, Any] | None = message.pop("batch", None)
         members = self.members.get(group, {})
+        if isinstance(message.get("seq"), int):
+            self.seqs[group] = max(message["seq"], self.seqs.get(group, 0))
+            self.updated[group] = time.monotonic()
         texts: dict[str, str] = {}
         for deliver, variant in list(members.items()):
             if batch is not None and variant == batch["variant"]:
@@ -136,8 +149,9 @@ class GroupHub:
         if batch is not None and batch["variant"] in members.values():
             self._batch(group, batch, message)
 
-    def _batch(self, group: str, spec: dict[str, str], message: dict[str, Any]) -> None:
-        pending = self.batches.setdefault(group, {"spec": spec, "items": {}})
+    def _batch(self, group: str, spec: dict[str, Any], message: dict[str, Any]) -> None:
+        pending = self.batches.setdefault(group, {}).setdefault(
+            spec["type"], {"spec": spec, "items": {}})
         item = {key: value for key, value in message.items() if key != "type"}
         pending["items"][message.get(spec["key"])] = item
         if group not in self.flushers or self.flushers[group].done():
@@ -148,39 +162,66 @@ class GroupHub:
         self._flush(group)
 
     def _flush_before(self, group: str, message: dict[str, Any]) -> None:
-        pending = self.batches.get(group)
-        if pending and message.get(pending["spec"]["key"]) in pending["items"]:
+        pending = self.batches.get(group, {})
+        if any(message.get(batch["spec"]["key"]) in batch["items"]
+               for batch in pending.values()):
             flusher = self.flushers.pop(group, None)
             if flusher is not None:
                 flusher.cancel()
             self._flush(group)
 
     def _flush(self, group: str) -> None:
-        pending = self.batches.pop(group, None)
-        if not pending or not pending["items"]:
-            return
-        spec = pending["spec"]
-        text = _encode({"type": spec["type"], spec["list"]: list(pending["items"].values())})
-        for deliver, variant in list(self.members.get(group, {}).items()):
-            if variant == spec["variant"]:
-                deliver(text)
+        # Lower `order` first: a run's progress before its finish in the same flush.
+        pending = self.batches.pop(group, {})
+        for batch in sorted(pending.values(), key=lambda batch: batch["spec"].get("order", 0)):
+            spec = batch["spec"]
+            text = _encode({"type": spec["type"], spec["list"]: list(batch["items"].values())})
+            for deliver, variant in list(self.members.get(group, {}).items()):
+                if variant == spec["variant"]:
+                    deliver(text)
 
     async def _beat(self, group: str, source: Heartbeat) -> None:
-        earlier: dict[str, Any] | None = None
+        """Tell named-variant members the group's seq once updates pause.
+
+        Only when none was fanned out for a beat (a stream of updates shows a lost one by
+        its gap already; the last one of a burst is the one a gap cannot show), every beat
+        for QUIET_BEATS beats, then every IDLE_BEATS. The seq sent is the highest this process
+        fanned out — unless the source (Redis) has said more for LAGGING_BEATS beats: then the
+        process itself lost that update, and its clients must resync.
+        """
+        beat = settings.LIVE_HEARTBEAT_SECONDS
+        behind_since: float | None = None
+        last_sent = 0.0
         while True:
-            await asyncio.sleep(settings.LIVE_HEARTBEAT_SECONDS)
-            if earlier is not None:
-                text = _encode(earlier)
-                for deliver, variant in list(self.members.get(group, {}).items()):
-                    if variant:
-                        deliver(text)
+            await asyncio.sleep(beat)
             try:
-                earlier = await source()
+                latest = await source()
             except asyncio.CancelledError:
                 raise
             except Exception:  # a missed beat is made up by the next
                 log.warning("heartbeat source of %s failed", group, exc_info=True)
-                earlier = None
+                continue
+            now = time.monotonic()
+            fanned = self.seqs.get(group)
+            if latest is None or fanned is None:
+                continue
+            seq = fanned
+            if latest["seq"] > fanned:
+                behind_since = behind_since if behind_since is not None else now
+                if now - behind_since >= LAGGING_BEATS * beat:
+                    seq = latest["seq"]
+            else:
+                behind_since = None
+            quiet_for = now - self.updated.get(group, 0.0)
+            if quiet_for < beat or (quiet_for > QUIET_BEATS * beat
+                                    and now - last_sent < IDLE_BEATS * beat
+                                    and seq == fanned):
+                continue
+            last_sent = now
+            text = _encode({**latest, "seq": seq})
+            for deliver, variant in list(self.members.get(group, {}).items()):
+                if variant:
+                    deliver(text)
 
 
 @per_event_loop

@@ -21,7 +21,8 @@
 // Protocol 2 (a path ending in `?protocol=2`, docs/contract-additions-live.md) is applied
 // here, so widgets see what they always saw: a partial `leaderboard.update` is applied to the
 // board held (static/common/ranked.js) and handed on whole — one that does not fit resyncs;
-// `runs.progress` is handed on as one `run.progress` per run; a `leaderboard.seq` heartbeat
+// `runs.progress` / `runs.finished` are handed on as one `run.progress` / `run.finished` per
+// run; a `leaderboard.seq` heartbeat
 // ahead of the board held means an update was lost: resync. A board-only snapshot (the answer
 // to a resync) updates the last snapshot that a late widget is replayed.
 // Reconnects back off exponentially with jitter, 0.5 s doubling to 30 s, reset by a message.
@@ -163,8 +164,9 @@ class Stream {
       if (this.seq !== null && typeof message.seq === "number" && message.seq > this.seq) {
         this.resync();
       }
-    } else if (message.type === "runs.progress") {
-      for (const run of message.runs || []) this.emit("onMessage", { type: "run.progress", ...run });
+    } else if (message.type === "runs.progress" || message.type === "runs.finished") {
+      const type = message.type === "runs.progress" ? "run.progress" : "run.finished";
+      for (const run of message.runs || []) this.emit("onMessage", { type, ...run });
     } else if (message.type !== "pong") {
       this.emit("onMessage", message);
     }

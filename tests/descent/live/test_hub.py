@@ -9,7 +9,8 @@ from django.test import override_settings
 
 from descent.live.hub import GroupHub
 
-BATCH = {"variant": "2", "type": "runs.progress", "key": "run", "list": "runs"}
+BATCH = {"variant": "2", "type": "runs.progress", "key": "run", "list": "runs", "order": 0}
+FINISHED = {"variant": "2", "type": "runs.finished", "key": "run", "list": "runs", "order": 1}
 
 
 class Member:
@@ -51,6 +52,7 @@ def test_each_variant_gets_its_form_and_progress_is_batched_in_order_for_protoco
         for epoch in (1, 2, 3):
             hub.dispatch("g", progress(7, epoch))
             hub.dispatch("g", progress(8, epoch))
+        hub.dispatch("g", {"type": "run.finished", "run": 8, "batch": FINISHED})
         hub.dispatch("g", {"type": "run.finished", "run": 7})  # flushes 7's progress first
         hub.dispatch("g", {"type": "leaderboard.update", "seq": 1, "entries": ["all"],
                            "variants": {"2": {"type": "leaderboard.update", "seq": 1,
@@ -64,22 +66,24 @@ def test_each_variant_gets_its_form_and_progress_is_batched_in_order_for_protoco
     with override_settings(LIVE_BATCH_SECONDS=0.05, LIVE_HEARTBEAT_SECONDS=10):
         old, new, tasks = asyncio.run(scenario())
     # The first protocol: every message as published, without the hub's instructions.
-    assert [m["type"] for m in old.got] == ["run.progress"] * 6 + ["run.finished",
-                                                                   "leaderboard.update"]
+    assert [m["type"] for m in old.got] == ["run.progress"] * 6 + ["run.finished"] * 2 + [
+        "leaderboard.update"]
     assert "batch" not in old.got[0] and old.got[-1]["entries"] == ["all"]
     # Protocol 2: the latest epoch of each run in one message, before the run's finish.
-    assert [m["type"] for m in new.got] == ["runs.progress", "run.finished",
+    # A batched finish waits in its own batch, flushed after the progress batch.
+    assert [m["type"] for m in new.got] == ["runs.progress", "runs.finished", "run.finished",
                                             "leaderboard.update"]
     assert new.got[0]["runs"] == [{"run": 7, "epoch": 3}, {"run": 8, "epoch": 3}]
-    assert new.got[2]["partial"] is True
+    assert new.got[1]["runs"] == [{"run": 8}]
+    assert new.got[3]["partial"] is True
     assert tasks == 0  # the reader, flushers and heartbeats went with the last member
 
 
-def test_a_heartbeat_sends_what_its_source_said_one_beat_earlier_to_protocol_2_only():
-    reads = iter(range(1, 100))
+def test_heartbeats_follow_a_pause_with_the_seq_fanned_out_or_the_lost_one_from_the_source():
+    said = {"seq": 5}
 
     async def source() -> dict:
-        return {"type": "leaderboard.seq", "seq": next(reads)}
+        return {"type": "leaderboard.seq", "seq": said["seq"]}
 
     async def scenario() -> tuple[Member, Member]:
         hub = GroupHub()
@@ -87,12 +91,20 @@ def test_a_heartbeat_sends_what_its_source_said_one_beat_earlier_to_protocol_2_o
         old, new = Member(), Member()
         await hub.subscribe("g", old)
         await hub.subscribe("g", new, variant="2", heartbeat=source)
-        await asyncio.sleep(0.35)
+        for seq in range(1, 6):  # a stream of updates: no heartbeat while it flows
+            hub.dispatch("g", {"type": "leaderboard.update", "seq": seq})
+            await asyncio.sleep(0.04)
+        await asyncio.sleep(1.0)  # a pause: the seq, for a few beats, then rarely
+        said["seq"] = 9  # published, but this process never got it
+        await asyncio.sleep(1.0)
         await hub.unsubscribe("g", new)
         await hub.unsubscribe("g", old)
         return old, new
 
     with override_settings(LIVE_HEARTBEAT_SECONDS=0.1):
         old, new = asyncio.run(scenario())
-    assert old.got == []
-    assert [m["seq"] for m in new.got][:2] == [1, 2]  # the first beat only reads
+    assert [m["type"] for m in old.got] == ["leaderboard.update"] * 5  # first protocol: none
+    beats = [m["seq"] for m in new.got if m["type"] == "leaderboard.seq"]
+    first = beats[:beats.index(9)] if 9 in beats else beats
+    assert set(first) == {5} and 3 <= len(first) <= 7  # every beat for ~5 beats, then quiet
+    assert 9 in beats  # the source stayed ahead for 5 beats: the process lost seq 6-9
