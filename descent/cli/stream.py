@@ -5,10 +5,11 @@ the connection drops (a server restart, a network blip) reconnects with exponent
 and jitter; the server's snapshot on every connect resyncs the watch, so nothing is lost.
 Two watches live here, as state machines without any drawing (`render.py` draws them):
 `RunWatch` for `/ws/runs/<id>/` and `LeaderboardWatch` for `/ws/challenges/<slug>/`, which
-is seq-aware: a gap makes it reconnect for a fresh snapshot. It speaks protocol 2 (`?protocol=2`,
-docs/contract-additions-live.md): partial updates of the top rows applied with
-`descent.live.ranked` (one that does not fit resyncs), batched `runs.progress` and `runs.finished`, and the
-`leaderboard.seq` heartbeat (ahead of the board held: an update was lost, resync).
+is seq-aware: a gap makes it reconnect for a fresh snapshot. It speaks protocol 2
+(`?protocol=2`, docs/contract-additions-live.md): partial updates of the top rows applied with
+`descent.live.ranked` (one that does not fit resyncs), batched `runs.progress` and
+`runs.finished`, and the `leaderboard.seq` heartbeat (ahead of the board held: an update was
+lost, resync).
 """
 
 from __future__ import annotations

@@ -38,6 +38,7 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 
 from descent.live.process_local import per_event_loop
+from descent.live.publisher import ENVELOPE
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +125,11 @@ class GroupHub:
                 await asyncio.sleep(0.5)
                 continue
             try:
-                self.dispatch(group, message)
+                if message.get("type") == ENVELOPE:  # several, from one publisher (publisher.py)
+                    for inner in message.get("messages", ()):
+                        self.dispatch(group, inner)
+                else:
+                    self.dispatch(group, message)
             except Exception:  # one bad message must not end the group's stream
                 log.exception("could not fan out a message on %s", group)
 

@@ -10,6 +10,13 @@ Underneath, `async_to_sync(layer.group_send)` in a worker would make a new event
 with it a new Redis connection pool — for every message. Instead each process keeps one daemon
 thread running one loop, and a single sender coroutine drains a queue, so messages leave in
 the order they were published and the caller never waits on Redis.
+
+A message that the hub batches anyway (it carries a `batch` spec: run progress and finishes)
+is held up to LIVE_PUBLISH_LINGER_SECONDS and goes out with the group's others in one
+`live.envelope`: in a burst each ASGI process then receives a few layer messages a second per
+challenge instead of two per finishing run — each receive costs channels_redis four Redis
+round trips, and under the baseline burst the servers' readers fell seconds behind. A
+message without `batch` sends what its group holds first, so the order per group stands.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from concurrent.futures import Future
 from typing import Any
 
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.db import transaction
 
 from descent.live.coalesce import coalescer
@@ -31,6 +39,9 @@ from descent.redis import get_redis
 log = logging.getLogger(__name__)
 
 Message = dict[str, Any]
+# Several messages to one group in one layer message; the hub (descent/live/hub.py) unpacks it.
+ENVELOPE = "live.envelope"
+FLUSH: Message = {"type": "live.flush"}  # a marker on the sender's queue, never sent
 
 
 def publish_on_commit(group: str, message: Message | Callable[[], Message]) -> None:
@@ -93,6 +104,7 @@ class Publisher:
         self.loop = asyncio.new_event_loop()
         self.queue: asyncio.Queue[tuple[str, Message, Future | None]] | None = None
         self.layer = get_channel_layer()
+        self.held: dict[str, list[Message]] = {}  # group → batchable messages held back
         ready = threading.Event()
         self.thread = threading.Thread(target=self._run, args=(ready,), name="live-publisher",
                                        daemon=True)
@@ -110,14 +122,38 @@ class Publisher:
         assert self.queue is not None
         while True:
             group, message, done = await self.queue.get()
-            try:
-                await self.layer.group_send(group, message)
-                if done is not None:
-                    done.set_result(True)
-            except Exception as exc:  # a lost live message must never break training
-                log.warning("group_send to %s failed: %s", group, exc)
-                if done is not None:
-                    done.set_exception(exc)
+            if "batch" in message and done is None:
+                self._hold(group, message)
+                continue
+            await self._flush(group)  # what this group holds goes first: order per group
+            await self._group_send(group, message, done)
+
+    def _hold(self, group: str, message: Message) -> None:
+        """Keep a batchable message a moment, to go out with the group's next ones."""
+        held = self.held.setdefault(group, [])
+        held.append(message)
+        if len(held) == 1:
+            self.loop.call_later(settings.LIVE_PUBLISH_LINGER_SECONDS,
+                                 lambda: self.queue.put_nowait((group, FLUSH, None)))
+
+    async def _flush(self, group: str) -> None:
+        held = self.held.pop(group, [])
+        if len(held) == 1:
+            await self._group_send(group, held[0], None)
+        elif held:
+            await self._group_send(group, {"type": ENVELOPE, "messages": held}, None)
+
+    async def _group_send(self, group: str, message: Message, done: Future | None) -> None:
+        if message is FLUSH:
+            return
+        try:
+            await self.layer.group_send(group, message)
+            if done is not None:
+                done.set_result(True)
+        except Exception as exc:  # a lost live message must never break training
+            log.warning("group_send to %s failed: %s", group, exc)
+            if done is not None:
+                done.set_exception(exc)
 
     def send(self, group: str, message: Message) -> None:
         """Queue a message for `group`; return at once."""

@@ -235,6 +235,7 @@ WORKER_CONN_MAX_AGE = int(os.environ.get("WORKER_CONN_MAX_AGE", "60"))
 # top LEADERBOARD_LIVE_TOP rows (and the viewer's own).
 LEADERBOARD_UPDATE_SECONDS = float(os.environ.get("LEADERBOARD_UPDATE_SECONDS", "0.5"))
 LIVE_BATCH_SECONDS = float(os.environ.get("LIVE_BATCH_SECONDS", "0.5"))
+LIVE_PUBLISH_LINGER_SECONDS = float(os.environ.get("LIVE_PUBLISH_LINGER_SECONDS", "0.2"))
 LIVE_HEARTBEAT_SECONDS = float(os.environ.get("LIVE_HEARTBEAT_SECONDS", "1"))
 LEADERBOARD_LIVE_TOP = int(os.environ.get("LEADERBOARD_LIVE_TOP", "100"))
 
