@@ -31,6 +31,7 @@ from descent.live.consumer import LiveConsumer
 from descent.live.process_local import per_event_loop
 
 RACE_SHARED_SECONDS = 1.0
+BOARD_SHARED_SECONDS = 0.2
 
 
 @database_sync_to_async
@@ -70,6 +71,26 @@ async def _race(challenge: Challenge, viewer: Any, leaders: list[int]) -> dict[s
     return await asyncio.shield(hit[1])
 
 
+@per_event_loop
+def _boards() -> dict[int, tuple[float, asyncio.Future]]:
+    """Return the running loop's recent reads of kept boards, shared by a burst of resyncs."""
+    return {}
+
+
+async def _kept_board(challenge: Challenge) -> dict[str, Any] | None:
+    """Return `board_cached_async`, read at most once per BOARD_SHARED_SECONDS per process.
+
+    A process that fell behind makes all its watchers resync at once (the heartbeat): one
+    read of the 42 KiB board then serves them all.
+    """
+    boards, now = _boards(), time.monotonic()
+    hit = boards.get(challenge.pk)
+    if hit is None or now - hit[0] > BOARD_SHARED_SECONDS or (
+            hit[1].done() and hit[1].exception() is not None):
+        hit = boards[challenge.pk] = (now, asyncio.ensure_future(board_cached_async(challenge)))
+    return await asyncio.shield(hit[1])
+
+
 async def _seq_beat(slug: str) -> dict[str, Any]:
     return {"type": "leaderboard.seq", "seq": await leaderboard_seq_async(slug)}
 
@@ -101,7 +122,7 @@ class ChallengeConsumer(LiveConsumer):
 
     async def send_snapshot(self, *, resync: bool = False) -> None:
         viewer = self.scope.get("user")
-        board = await board_cached_async(self.challenge)
+        board = await _kept_board(self.challenge)
         if board is None:
             board = await database_sync_to_async(leaderboard_board)(self.challenge)
         message = board_message(self.challenge, board, viewer, protocol=self.protocol)

@@ -46,7 +46,9 @@ Deliver = Callable[[str], None]
 Heartbeat = Callable[[], Awaitable[dict[str, Any] | None]]
 QUIET_BEATS = 5  # heartbeats every beat for this many beats after the last update
 IDLE_BEATS = 15  # then one every this many beats
-LAGGING_BEATS = 5  # the source ahead of what this process fanned out for this long: lost
+# The source ahead of what this process fanned out for this long: the process lost it (the
+# layer drops what waited 10 s, its `expiry`; before that a message may just be late).
+LAGGING_BEATS = 10
 
 
 def _encode(message: dict[str, Any]) -> str:
