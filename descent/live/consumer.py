@@ -104,7 +104,10 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             await super().__call__(scope, receive, send)
         finally:
             # Shielded: a cancelled consumer (server shutdown) still leaves its group.
-            await asyncio.shield(self.leave())
+            try:
+                await asyncio.shield(self.leave())
+            except Exception:  # what is left lapses: presence by its TTL, the group by expiry
+                log.warning("could not leave %s cleanly", self.group, exc_info=True)
 
     async def join(self) -> None:
         """Join the live group and, if any, the presence room; accept the socket."""
