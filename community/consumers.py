@@ -8,6 +8,7 @@ from channels.db import database_sync_to_async
 
 from community.selectors.notifications import notification_list, notification_unread_count
 from community.services.notifications import notification_group, notification_payload
+from descent.live.consumer import DisconnectsOnExit
 from descent.websocket_guards import GuardedConsumer
 
 # A WebSocket close code in the application range, echoing HTTP 401.
@@ -25,7 +26,7 @@ def _snapshot(user: Any) -> dict[str, Any]:
     }
 
 
-class NotificationConsumer(GuardedConsumer):
+class NotificationConsumer(DisconnectsOnExit, GuardedConsumer):
     """Join the builder's group and relay `notification.created` / `notification.read`.
 
     On connect the client gets `notifications.snapshot` (unread count and the latest ten),

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from descent.live.consumer import LiveConsumer
+from descent.live.consumer import DisconnectsOnExit, LiveConsumer
 from descent.websocket_guards import GuardedConsumer
 
 SYSTEM_GROUP = "system.broadcast"
 
 
-class PingConsumer(GuardedConsumer):
+class PingConsumer(DisconnectsOnExit, GuardedConsumer):
     """Answer `{"type": "ping"}` with `{"type": "pong"}`; relay `system.message` events.
 
     The relay proves the whole path: a `group_send` from any process, through the Redis

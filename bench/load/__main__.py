@@ -66,6 +66,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--tail", type=float, default=120.0,
                         help="seconds to wait after the last run for spectators to catch up")
     parser.add_argument("--no-deflate", dest="deflate", action="store_false")
+    parser.add_argument("--protocol", choices=("1", "2"), default="2",
+                        help="the spectators' live protocol: 2 (partial updates, batched "
+                             "progress, seq heartbeat) or 1 (CONTRACT §4 as first written)")
     parser.add_argument("--markdown", type=Path, help="also write the table as Markdown here")
     args = parser.parse_args(argv)
     sizes = SMALL if args.small else FULL
@@ -99,7 +102,8 @@ def main(argv: list[str]) -> int:
         config = LoadConfig(urls=tuple(urls), slug=args.slug, users=args.users,
                             runs_per_user=args.runs, duration=args.duration,
                             spectators=args.spectators, epochs=args.epochs,
-                            tail_timeout=args.tail, deflate=args.deflate)
+                            tail_timeout=args.tail, deflate=args.deflate,
+                            protocol="2" if args.protocol == "2" else "")
         print(f"bench-load: {args.users} builders × {args.runs} runs over {args.duration:.0f} s, "
               f"{args.spectators} spectators", flush=True)
         report = asyncio.run(run_load(

@@ -76,6 +76,7 @@ class LoadConfig:
     tail_timeout: float = 120.0
     signup_concurrency: int = 8
     deflate: bool = True
+    protocol: str = "2"  # the spectators' live protocol ("" for the first, CONTRACT §4)
     seed: int = 0
     tag: str = ""  # part of every username; random when empty, so a rerun never collides
 
@@ -563,7 +564,7 @@ async def _run(config: LoadConfig, events: Sequence[Event],
         args=(theirs, SpectatorsConfig(
             ws_urls=tuple(_ws_url(url, config.slug) for url in config.urls),
             origins=tuple(url.rstrip("/") for url in config.urls),
-            count=config.spectators, deflate=config.deflate)),
+            count=config.spectators, deflate=config.deflate, protocol=config.protocol)),
     )
     try:
         await bench.check_servers()

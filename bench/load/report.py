@@ -73,9 +73,14 @@ def rows(report: LoadReport) -> list[tuple[str, str, str, str]]:
         add("live", "epoch end → spectator p50 / p99 / max",
             f"{_pair(spectators.progress_p50_ms / 1000, spectators.progress_p99_ms / 1000)}"
             f" / {_ms(spectators.progress_max_ms / 1000)}", "p99 ≤ 1 s")
-        add("live", "run.progress received", f"{spectators.progress:,}")
+        add("live", "run progress received (items; runs.progress batches)",
+            f"{spectators.progress:,}; {spectators.progress_batches:,}")
+        if spectators.top:
+            add("board", "rows each spectator is sent (protocol 2: the top)", str(spectators.top))
         add("live", "seq gaps (events / seq numbers skipped)",
             f"{spectators.gaps:,} / {spectators.skipped:,}", "0")
+        add("live", "of them: seq heartbeat ahead / partial update did not fit",
+            f"{spectators.heartbeat_resyncs:,} / {spectators.bad_deltas:,}", "0 / 0")
         add("live", "reconnects (spectators that reconnected)",
             f"{spectators.reconnects:,} ({spectators.spectators_reconnected})")
         add("live", "sockets closed or lost by the server side",

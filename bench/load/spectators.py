@@ -50,6 +50,7 @@ class SpectatorsConfig:
     open_timeout: float = 30.0
     connect_timeout: float = 180.0  # for all of them to have a first snapshot
     deflate: bool = True
+    protocol: str = "2"  # "2": partial updates, batched progress, seq heartbeat; "": the first
 
 
 @dataclass
@@ -82,6 +83,10 @@ class SpectatorsReport:
     snapshot_wait_p50: float = float("nan")  # connect → snapshot, every connection
     snapshot_wait_p99: float = float("nan")
     progress: int = 0
+    progress_batches: int = 0  # runs.progress messages (protocol 2), each holding several
+    heartbeat_resyncs: int = 0
+    bad_deltas: int = 0
+    top: int | None = None  # protocol 2: the rows a board message covers
     progress_p50_ms: float = float("nan")
     progress_p99_ms: float = float("nan")
     progress_max_ms: float = float("nan")
@@ -115,6 +120,8 @@ class Spectator:
         self.messages = 0
         self.bytes = 0
         self.first_snapshot = asyncio.Event()
+        self.top: int | None = None  # protocol 2: boards cover the top rows only
+        self.batches = 0
         self.errors: list[str] = []
         self.stopping = False
 
@@ -124,13 +131,14 @@ class Spectator:
         from websockets.exceptions import ConnectionClosed
 
         attempt = 0
+        url = f"{self.url}?protocol=2" if self.config.protocol == "2" else self.url
         while not self.stopping:
             started = time.time()
             waiting_snapshot = True
             seen: set[int] = set()  # runs this connection saw finish
             try:
                 async with connect(
-                    self.url, origin=self.origin, open_timeout=self.config.open_timeout,
+                    url, origin=self.origin, open_timeout=self.config.open_timeout,
                     ping_interval=None, max_size=None, proxy=None,
                     compression="deflate" if self.config.deflate else None,
                 ) as ws:
@@ -144,24 +152,36 @@ class Spectator:
                         message = json.loads(raw)
                         kind = message.get("type")
                         if kind == "leaderboard.snapshot":
+                            self.top = message.get("top")
                             self.follower.snapshot(message["seq"], board_key(message["entries"]),
-                                                   now)
+                                                   now, rows=list(message["entries"]))
                             if waiting_snapshot:
                                 self.snapshot_waits.append(now - started)
                                 waiting_snapshot = False
                                 self.first_snapshot.set()
                         elif kind == "leaderboard.update":
-                            action = self.follower.update(message["seq"],
-                                                          board_key(message["entries"]), now)
-                            if action == "resync":
+                            if self.follower.update_message(message, now) == "resync":
+                                await ws.send(RESYNC_REQUEST)
+                        elif kind == "leaderboard.seq":
+                            if self.follower.heartbeat(message["seq"], now) == "resync":
                                 await ws.send(RESYNC_REQUEST)
                         elif kind == "run.progress":
                             if message.get("at"):
                                 self.latencies_ms.append((now - message["at"]) * 1000)
+                        elif kind == "runs.progress":
+                            self.batches += 1
+                            for item in message["runs"]:
+                                if item.get("at"):
+                                    self.latencies_ms.append((now - item["at"]) * 1000)
                         elif kind == "run.finished":
                             if message["run"] in seen:
                                 self.finished_twice.add(message["run"])
                             seen.add(message["run"])
+                        elif kind == "runs.finished":
+                            for item in message["runs"]:
+                                if item["run"] in seen:
+                                    self.finished_twice.add(item["run"])
+                                seen.add(item["run"])
                     code = ws.close_code
             except ConnectionClosed as closed:
                 code = closed.rcvd.code if closed.rcvd is not None else None
@@ -196,6 +216,10 @@ class Spectator:
             self.follower.resync_abandoned()
             with contextlib.suppress(Exception):
                 await self.ws.close(code=4000, reason="resync timed out")
+
+    def target(self, final: Board) -> Board:
+        """The part of the final board this spectator is sent: the top rows in protocol 2."""
+        return final[:self.top] if self.top else final
 
     async def stop(self) -> None:
         self.stopping = True
@@ -258,7 +282,7 @@ async def _watch(conn: Any, config: SpectatorsConfig) -> None:
         _, final, last_run_end, tail_timeout = command
         tail_started = time.monotonic()
         while time.monotonic() - tail_started < tail_timeout:
-            if all(s.follower.board == final for s in spectators):
+            if all(s.follower.board == s.target(final) for s in spectators):
                 break
             await asyncio.sleep(0.2)
         tail_waited = time.monotonic() - tail_started
@@ -289,6 +313,10 @@ def _report(spectators: list[Spectator], final: Board | None, last_run_end: floa
         report.spectators_reconnected += s.connections > 1
         report.reconnects_after_close += s.closed_by_peer
         report.gaps += s.follower.gaps
+        report.heartbeat_resyncs += s.follower.heartbeat_resyncs
+        report.bad_deltas += s.follower.bad_deltas
+        report.progress_batches += s.batches
+        report.top = report.top or s.top
         report.skipped += s.follower.skipped
         report.resync_timeouts += s.follower.resync_timeouts
         report.resyncs_unfinished += s.follower.resync_started is not None
@@ -297,7 +325,7 @@ def _report(spectators: list[Spectator], final: Board | None, last_run_end: floa
         for code, count in s.closes.items():
             report.closes[code] = report.closes.get(code, 0) + count
         if final is not None:
-            after = held_final_after(s.follower, final, last_run_end)
+            after = held_final_after(s.follower, s.target(final), last_run_end)
             if after is not None:
                 held.append(after)
                 report.holding_final += 1

@@ -26,6 +26,25 @@ def board_key(entries: Iterable[Mapping[str, Any]]) -> Board:
     return tuple((entry["user"], int(entry["run"]), entry["score"]) for entry in entries)
 
 
+def apply_delta(rows: Sequence[Mapping[str, Any]], changed: Sequence[Mapping[str, Any]],
+                removed: Iterable[str], size: int) -> list[Mapping[str, Any]] | None:
+    """Apply a protocol-2 partial `leaderboard.update` to the top rows a spectator holds.
+
+    Written again from docs/contract-additions-live.md, not imported from the app: drop the
+    removed and changed builders, insert each changed row at its rank (lowest rank first),
+    and check the length and that every changed row landed on its rank. None: resync.
+    """
+    gone = set(removed) | {row["user"] for row in changed}
+    kept = [row for row in rows if row["user"] not in gone]
+    for row in sorted(changed, key=lambda row: row["rank"]):
+        if not 1 <= row["rank"] <= len(kept) + 1:
+            return None
+        kept.insert(row["rank"] - 1, row)
+    if len(kept) != size or any(kept[row["rank"] - 1]["user"] != row["user"] for row in changed):
+        return None
+    return kept
+
+
 def percentile(values: Sequence[float], q: float) -> float:
     """Return the nearest-rank `q` quantile (0 ≤ q ≤ 1) of `values`; NaN when empty."""
     if not values:
@@ -43,6 +62,7 @@ class SeqFollower:
 
     current: int | None = None
     board: Board | None = None
+    rows: list[Mapping[str, Any]] | None = None  # protocol 2: the top rows, to apply deltas to
     held_since: float | None = None  # when the board it holds first arrived (unchanged since)
     resync_started: float | None = None  # a gap was seen; no snapshot yet
     resync_requested: float | None = None  # asked on this connection; reset by a reconnect
@@ -50,19 +70,50 @@ class SeqFollower:
     skipped: int = 0  # seq numbers jumped over, summed over the gaps
     resyncs: list[float] = field(default_factory=list)  # gap → snapshot, seconds
     resync_timeouts: int = 0
+    heartbeat_resyncs: int = 0  # a seq heartbeat ahead of the board: an update was missed
+    bad_deltas: int = 0  # a partial update that did not fit the rows held
 
     def _hold(self, board: Board, now: float) -> None:
         if board != self.board:
             self.board = board
             self.held_since = now
 
-    def snapshot(self, seq: int, board: Board, now: float) -> None:
+    def snapshot(self, seq: int, board: Board, now: float,
+                 rows: list[Mapping[str, Any]] | None = None) -> None:
         """Take a `leaderboard.snapshot`: the whole state, whatever seq came before."""
         if self.resync_started is not None:
             self.resyncs.append(now - self.resync_started)
         self.resync_started = self.resync_requested = None
         self.current = seq
+        self.rows = rows
         self._hold(board, now)
+
+    def update_message(self, message: Mapping[str, Any], now: float) -> str:
+        """Take a `leaderboard.update` of either form; as `update`, a bad delta resyncs."""
+        seq = message["seq"]
+        if not message.get("partial"):
+            rows = list(message["entries"])
+        elif self.current is not None and seq <= self.current:
+            return "drop"
+        elif self.current is None or seq != self.current + 1 or self.rows is None:
+            return self._gap(seq, now)
+        else:
+            rows = apply_delta(self.rows, message["entries"], message.get("removed", ()),
+                               message["size"])
+            if rows is None:
+                self.bad_deltas += 1
+                return self._gap(seq, now)
+        action = self.update(seq, board_key(rows), now)
+        if action == "apply":
+            self.rows = rows
+        return action
+
+    def heartbeat(self, seq: int, now: float) -> str:
+        """Take a `leaderboard.seq`: "resync" when it is ahead of the board held."""
+        if self.current is None or seq <= self.current or self.resync_started is not None:
+            return "ok"
+        self.heartbeat_resyncs += 1
+        return self._gap(seq, now)
 
     def update(self, seq: int, board: Board, now: float) -> str:
         """Take a `leaderboard.update`; return "apply", "drop", "resync" (ask) or "wait"."""
@@ -72,6 +123,9 @@ class SeqFollower:
             self.current = seq
             self._hold(board, now)
             return "apply"
+        return self._gap(seq, now)
+
+    def _gap(self, seq: int, now: float) -> str:
         if self.resync_started is not None:
             return "wait"  # one request in flight is enough
         self.gaps += 1

@@ -11,20 +11,32 @@ from django.db import transaction
 
 from challenges.models import Challenge
 from challenges.selectors.leaderboards import LeaderboardEntry, leaderboard_get
-from challenges.services.live import publish_leaderboard
+from challenges.services.live import publish_leaderboard_now
 from community.models import User
 from community.services.notifications import notification_create
+from descent.live.publisher import publish_coalesced_on_commit
 from descent.redis import get_redis
 
 
 def leaderboard_announce(*, challenge: Challenge) -> None:
     """After commit: send the challenge's watchers its leaderboard, then notify who fell.
 
-    Neither can fail the work that changed the board (a worker's finished run still goes on
-    to its blueprint step): a failure is logged.
+    Coalesced per challenge (descent/live/coalesce.py): a burst of finishes in one process
+    publishes the board at most once per LEADERBOARD_UPDATE_SECONDS, the last state always,
+    from the process's coalescer thread; the caller (a worker's finishing run) never waits
+    for the query, the lock or Redis. Neither can fail the work that changed the board: a
+    failure is logged.
     """
-    publish_leaderboard(challenge)
-    transaction.on_commit(lambda: notify_rank_beaten(challenge=challenge), robust=True)
+    challenge_id = challenge.pk
+    publish_coalesced_on_commit(f"leaderboard:{challenge.slug}",
+                                lambda: leaderboard_announce_now(challenge_id=challenge_id))
+
+
+def leaderboard_announce_now(*, challenge_id: int) -> None:
+    """Publish the challenge's board and notify who fell, now (the coalesced job)."""
+    challenge = Challenge.objects.get(pk=challenge_id)
+    publish_leaderboard_now(challenge)
+    notify_rank_beaten(challenge=challenge)
 
 
 def leaderboard_recompute(*, challenge: Challenge) -> list[LeaderboardEntry]:

@@ -11,19 +11,43 @@ then call these.
 Leaderboard messages carry `seq`, one Redis counter per challenge (read by
 `challenges/selectors/live.py`). The counter is bumped and the entries computed under a Redis
 lock, and the message is handed to Redis before the lock is released, so a higher `seq`
-always carries entries at least as fresh as a lower one.
+always carries entries at least as fresh as a lower one. Under the same lock the board is
+kept in Redis with its seq (`board_key`): snapshots read it, and the next publish diffs
+against it.
+
+Each `leaderboard.update` goes out in two forms (descent/live/hub.py, "variants"): as the
+first protocol has it — every entry — and, for protocol-2 watchers, as the rows of the top
+`LEADERBOARD_LIVE_TOP` that changed since the previous seq (`partial`, descent/live/ranked.py),
+or the whole top when there is no previous board to diff against. `run.progress` goes to the
+first protocol one by one and to protocol 2 batched (`runs.progress`, by the hub), and so
+does `run.finished` (`runs.finished`).
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
+
+from django.conf import settings
+from django.db import transaction
 
 from challenges.models import Challenge, Run
 from challenges.selectors.history import public_record, redact_hyperparameters
 from challenges.selectors.leaderboards import leaderboard_get
-from challenges.selectors.live import seq_key
+from challenges.selectors.live import board_cached, board_key, seq_key
 from challenges.selectors.visibility import run_spec_visible
-from descent.live.publisher import publish_on_commit, publish_seq_on_commit
+from descent.live.publisher import publish_on_commit, publish_seq_now
+from descent.live.ranked import board_delta
+from descent.redis import get_redis
+
+PROTOCOL = "2"  # the hub variant of protocol-2 watchers
+BOARD_KEPT_SECONDS = 86400
+# How the hub batches these for protocol 2 (descent/live/hub.py): per run, the latest; a
+# run's progress flushed before its finish.
+PROGRESS_BATCH = {"variant": PROTOCOL, "type": "runs.progress", "key": "run", "list": "runs",
+                  "order": 0}
+FINISHED_BATCH = {"variant": PROTOCOL, "type": "runs.finished", "key": "run", "list": "runs",
+                  "order": 1}
 
 
 def challenge_group(slug: str) -> str:
@@ -90,6 +114,7 @@ def publish_run_progress(*, run_id: int, challenge_slug: str, user: str,
         "type": "run.progress", "run": run_id, "user": user, "epoch": record["epoch"],
         "epochs": epochs, "train_loss": record.get("train_loss"),
         "val_loss": record.get("val_loss"), "ranked": ranked, "at": epoch_ended_at,
+        "batch": PROGRESS_BATCH,
     }
     if ghost is not None:
         message["ghost"] = ghost
@@ -116,6 +141,7 @@ def publish_run_status(run: Run) -> None:
         publish_on_commit(challenge_group(run.challenge.slug), {
             "type": "run.finished", "run": run.pk, "user": run.owner.username,
             "status": run.status, "score": run.score, "ranked": run.ranked,
+            "batch": FINISHED_BATCH,
         })
 
 
@@ -127,15 +153,33 @@ def publish_run_verification(*, run_id: int, verification: dict[str, Any]) -> No
 
 
 def publish_leaderboard(challenge: Challenge) -> None:
-    """Send the challenge's fresh leaderboard with the next seq (see the module docstring)."""
+    """After commit, send the challenge's fresh leaderboard with the next seq, at once."""
+    transaction.on_commit(lambda: publish_leaderboard_now(challenge), robust=True)
+
+
+def publish_leaderboard_now(challenge: Challenge) -> list[dict[str, Any]]:
+    """Publish the board now (see the module docstring); return its entries."""
+    slug, top = challenge.slug, settings.LEADERBOARD_LIVE_TOP
 
     def build(seq: int) -> dict[str, Any]:
-        return {
-            "type": "leaderboard.update", "seq": seq,
-            "entries": [entry.as_dict() for entry in leaderboard_get(challenge=challenge)],
-            "ranked_by": challenge.ranked_by,
+        entries = [entry.as_dict() for entry in leaderboard_get(challenge=challenge)]
+        compact: dict[str, Any] = {
+            "type": "leaderboard.update", "seq": seq, "ranked_by": challenge.ranked_by,
+            "top": top, "size": min(top, len(entries)), "total": len(entries),
         }
+        previous = board_cached(challenge)
+        if previous is not None and previous["seq"] == seq - 1:
+            changed, removed = board_delta(previous["entries"], entries, top=top)
+            compact |= {"partial": True, "entries": changed, "removed": removed}
+        else:
+            compact["entries"] = entries[:top]
+        get_redis().set(board_key(slug), json.dumps(
+            {"seq": seq, "challenge": challenge.pk, "ranked_by": challenge.ranked_by,
+             "entries": entries}
+        ), ex=BOARD_KEPT_SECONDS)
+        return {"type": "leaderboard.update", "seq": seq, "entries": entries,
+                "ranked_by": challenge.ranked_by, "variants": {PROTOCOL: compact}}
 
-    publish_seq_on_commit(challenge_group(challenge.slug), build,
-                          seq_key=seq_key(challenge.slug),
-                          lock_key=f"descent:leaderboard:{challenge.slug}:lock")
+    message = publish_seq_now(challenge_group(slug), build, seq_key=seq_key(slug),
+                              lock_key=f"descent:leaderboard:{slug}:lock")
+    return message["entries"]

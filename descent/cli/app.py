@@ -206,7 +206,7 @@ def leaderboard(slug: str, watch: bool, verified: bool, server: str | None) -> N
                                                 refresh=True)
         state.notice = notice
         try:
-            follow(url, f"/ws/challenges/{slug}/", state, token=token, notice=notice,
+            follow(url, f"/ws/challenges/{slug}/?protocol=2", state, token=token, notice=notice,
                    on_connect=connected)
         except KeyboardInterrupt:
             pass  # the last drawing stays on screen

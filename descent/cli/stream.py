@@ -5,7 +5,11 @@ the connection drops (a server restart, a network blip) reconnects with exponent
 and jitter; the server's snapshot on every connect resyncs the watch, so nothing is lost.
 Two watches live here, as state machines without any drawing (`render.py` draws them):
 `RunWatch` for `/ws/runs/<id>/` and `LeaderboardWatch` for `/ws/challenges/<slug>/`, which
-is seq-aware: a gap makes it reconnect for a fresh snapshot.
+is seq-aware: a gap makes it reconnect for a fresh snapshot. It speaks protocol 2
+(`?protocol=2`, docs/contract-additions-live.md): partial updates of the top rows applied with
+`descent.live.ranked` (one that does not fit resyncs), batched `runs.progress` and
+`runs.finished`, and the `leaderboard.seq` heartbeat (ahead of the board held: an update was
+lost, resync).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 from websockets.sync.client import connect
 
 from descent.cli.errors import EXIT_SERVER, CliError
+from descent.live.ranked import board_apply
 
 FINAL_STATUSES = frozenset({"succeeded", "diverged", "failed", "timed_out", "cancelled"})
 # A run snapshot carries the whole history (10,000 epochs ≈ 1.5 MB): more than the
@@ -238,6 +243,8 @@ class LeaderboardWatch:
     finished: list[dict[str, Any]] = field(default_factory=list)
     online: int | None = None
     ranked_by: str = ""
+    own: dict[str, Any] | None = None  # the viewer's row, as of the last snapshot
+    total: int | None = None  # builders on the board (protocol 2 sends the top `top`)
     resyncs: int = 0
     connections: int = 0
 
@@ -250,8 +257,10 @@ class LeaderboardWatch:
         if kind == "leaderboard.snapshot":
             self.seq, self.entries = message.get("seq", 0), message.get("entries", [])
             self.ranked_by = message.get("ranked_by", self.ranked_by)
-            self.running = {item["run"]: item for item in message.get("running", [])
-                            if isinstance(item, dict) and "run" in item}
+            self.own, self.total = message.get("own"), message.get("total")
+            if not message.get("board_only"):
+                self.running = {item["run"]: item for item in message.get("running", [])
+                                if isinstance(item, dict) and "run" in item}
         elif kind == "presence.update":
             self.online = message.get("online")
         elif self.seq is None:
@@ -261,14 +270,32 @@ class LeaderboardWatch:
             if seq <= self.seq:
                 return Verdict.CONTINUE  # already seen
             if seq != self.seq + 1:
-                self.notice(f"seq gap on {self.slug}: expected {self.seq + 1}, got {seq}; "
-                            "reconnecting for a fresh snapshot")
-                self.resyncs += 1
-                return Verdict.RESYNC
-            self.seq, self.entries = seq, message.get("entries", [])
+                return self._resync(f"seq gap on {self.slug}: expected {self.seq + 1}, got {seq}")
+            entries = message.get("entries", [])
+            if message.get("partial"):
+                entries = board_apply(self.entries, entries, message.get("removed", []),
+                                      size=message.get("size", -1))
+                if entries is None:
+                    return self._resync(f"update {seq} on {self.slug} did not fit the board")
+            self.seq, self.entries = seq, entries
+            self.total = message.get("total", self.total)
             self.ranked_by = message.get("ranked_by", self.ranked_by)
+        elif kind == "leaderboard.seq":
+            if message.get("seq", 0) <= self.seq:
+                return Verdict.CONTINUE
+            return self._resync(f"seq {message.get('seq')} on {self.slug} was announced but "
+                                f"the board holds {self.seq}")
         elif kind == "run.progress":
             self.running[message.get("run")] = message
+        elif kind == "runs.progress":
+            for item in message.get("runs", []):
+                if isinstance(item, dict):
+                    self.running[item.get("run")] = {"type": "run.progress", **item}
+        elif kind == "runs.finished":
+            for item in message.get("runs", []):
+                if isinstance(item, dict):
+                    self.running.pop(item.get("run"), None)
+                    self.finished = [{"type": "run.finished", **item}, *self.finished][:5]
         elif kind == "run.finished":
             self.running.pop(message.get("run"), None)
             self.finished = [message, *self.finished][:5]
@@ -278,6 +305,11 @@ class LeaderboardWatch:
         if kind == "leaderboard.snapshot" and self.connections > 1:
             self.notice(f"reconnected: redrawn from a fresh snapshot at seq {self.seq}")
         return Verdict.CONTINUE
+
+    def _resync(self, why: str) -> Verdict:
+        self.notice(f"{why}; reconnecting for a fresh snapshot")
+        self.resyncs += 1
+        return Verdict.RESYNC
 
 
 def gap_words(gap: dict[str, Any] | None) -> str:

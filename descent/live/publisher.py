@@ -1,7 +1,8 @@
 """Publish live messages from sync code, after the commit they announce.
 
 Every live message goes out through `publish_on_commit` (or, for a message numbered by a
-counter, `publish_seq_on_commit`), as Zulip's `send_event_on_commit` does: a broadcast never
+counter, `publish_seq_on_commit`; for one that describes the latest state and may be
+coalesced, `publish_coalesced_on_commit`), as Zulip's `send_event_on_commit` does: a broadcast never
 announces what a rollback undoes, and outside a transaction it goes at once. Publishing never
 writes to the database; a service writes, then publishes.
 
@@ -9,6 +10,13 @@ Underneath, `async_to_sync(layer.group_send)` in a worker would make a new event
 with it a new Redis connection pool — for every message. Instead each process keeps one daemon
 thread running one loop, and a single sender coroutine drains a queue, so messages leave in
 the order they were published and the caller never waits on Redis.
+
+A message that the hub batches anyway (it carries a `batch` spec: run progress and finishes)
+is held up to LIVE_PUBLISH_LINGER_SECONDS and goes out with the group's others in one
+`live.envelope`: in a burst each ASGI process then receives a few layer messages a second per
+challenge instead of two per finishing run — each receive costs channels_redis four Redis
+round trips, and under the baseline burst the servers' readers fell seconds behind. A
+message without `batch` sends what its group holds first, so the order per group stands.
 """
 
 from __future__ import annotations
@@ -21,14 +29,19 @@ from concurrent.futures import Future
 from typing import Any
 
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.db import transaction
 
+from descent.live.coalesce import coalescer
 from descent.live.process_local import per_process
 from descent.redis import get_redis
 
 log = logging.getLogger(__name__)
 
 Message = dict[str, Any]
+# Several messages to one group in one layer message; the hub (descent/live/hub.py) unpacks it.
+ENVELOPE = "live.envelope"
+FLUSH: Message = {"type": "live.flush"}  # a marker on the sender's queue, never sent
 
 
 def publish_on_commit(group: str, message: Message | Callable[[], Message]) -> None:
@@ -55,13 +68,33 @@ def publish_seq_on_commit(group: str, build: Callable[[int], Message], *, seq_ke
     database after the one before it let go. A rollback bumps nothing and sends nothing.
     """
 
-    def send() -> None:
-        redis = get_redis()
-        with redis.lock(lock_key, timeout=10, blocking_timeout=10):
-            seq = redis.incr(seq_key)
-            publisher().send_and_wait(group, build(seq))
+    transaction.on_commit(
+        lambda: publish_seq_now(group, build, seq_key=seq_key, lock_key=lock_key), robust=True
+    )
 
-    transaction.on_commit(send, robust=True)
+
+def publish_seq_now(group: str, build: Callable[[int], Message], *, seq_key: str,
+                    lock_key: str) -> Message:
+    """Send `build(seq)` to `group` now, under the `lock_key` lock; return the message.
+
+    For code that already runs after the commit (a coalesced job).
+    """
+    redis = get_redis()
+    with redis.lock(lock_key, timeout=10, blocking_timeout=10):
+        seq = redis.incr(seq_key)
+        message = build(seq)
+        publisher().send_and_wait(group, message)
+    return message
+
+
+def publish_coalesced_on_commit(key: str, job: Callable[[], None]) -> None:
+    """After commit, have this process's coalescer run `job` for `key` (descent/live/coalesce.py).
+
+    For a message that describes the latest state (a leaderboard): many marks within the
+    coalescer's interval become one run of the last job, in the coalescer's thread; the
+    caller returns at once. A rollback marks nothing.
+    """
+    transaction.on_commit(lambda: coalescer().mark(key, job), robust=True)
 
 
 class Publisher:
@@ -71,6 +104,7 @@ class Publisher:
         self.loop = asyncio.new_event_loop()
         self.queue: asyncio.Queue[tuple[str, Message, Future | None]] | None = None
         self.layer = get_channel_layer()
+        self.held: dict[str, list[Message]] = {}  # group → batchable messages held back
         ready = threading.Event()
         self.thread = threading.Thread(target=self._run, args=(ready,), name="live-publisher",
                                        daemon=True)
@@ -88,14 +122,38 @@ class Publisher:
         assert self.queue is not None
         while True:
             group, message, done = await self.queue.get()
-            try:
-                await self.layer.group_send(group, message)
-                if done is not None:
-                    done.set_result(True)
-            except Exception as exc:  # a lost live message must never break training
-                log.warning("group_send to %s failed: %s", group, exc)
-                if done is not None:
-                    done.set_exception(exc)
+            if "batch" in message and done is None:
+                self._hold(group, message)
+                continue
+            await self._flush(group)  # what this group holds goes first: order per group
+            await self._group_send(group, message, done)
+
+    def _hold(self, group: str, message: Message) -> None:
+        """Keep a batchable message a moment, to go out with the group's next ones."""
+        held = self.held.setdefault(group, [])
+        held.append(message)
+        if len(held) == 1:
+            self.loop.call_later(settings.LIVE_PUBLISH_LINGER_SECONDS,
+                                 lambda: self.queue.put_nowait((group, FLUSH, None)))
+
+    async def _flush(self, group: str) -> None:
+        held = self.held.pop(group, [])
+        if len(held) == 1:
+            await self._group_send(group, held[0], None)
+        elif held:
+            await self._group_send(group, {"type": ENVELOPE, "messages": held}, None)
+
+    async def _group_send(self, group: str, message: Message, done: Future | None) -> None:
+        if message is FLUSH:
+            return
+        try:
+            await self.layer.group_send(group, message)
+            if done is not None:
+                done.set_result(True)
+        except Exception as exc:  # a lost live message must never break training
+            log.warning("group_send to %s failed: %s", group, exc)
+            if done is not None:
+                done.set_exception(exc)
 
     def send(self, group: str, message: Message) -> None:
         """Queue a message for `group`; return at once."""

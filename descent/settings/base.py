@@ -278,6 +278,21 @@ def require_redis_url() -> str:
 # Presence ("ONLINE n"): each connection refreshes an entry that lapses unless refreshed.
 PRESENCE_TTL_SECONDS = int(os.environ.get("PRESENCE_TTL_SECONDS", "60"))
 PRESENCE_REFRESH_SECONDS = int(os.environ.get("PRESENCE_REFRESH_SECONDS", "20"))
+# A worker child keeps its database connection between tasks (workers/connections.py):
+# Celery's Django fixup recycles it every CELERY_DB_REUSE_MAX tasks, and Django after
+# WORKER_CONN_MAX_AGE seconds or once it breaks. The web side keeps CONN_MAX_AGE 0.
+CELERY_DB_REUSE_MAX = int(os.environ.get("CELERY_DB_REUSE_MAX", "500"))
+WORKER_CONN_MAX_AGE = int(os.environ.get("WORKER_CONN_MAX_AGE", "60"))
+# The live path under a burst (docs/architecture.md, "Channels and the live path"): a
+# challenge's leaderboard goes out at most once per LEADERBOARD_UPDATE_SECONDS from each
+# publishing process (the last state always); protocol-2 watchers get run progress batched
+# every LIVE_BATCH_SECONDS and the seq every LIVE_HEARTBEAT_SECONDS; their boards hold the
+# top LEADERBOARD_LIVE_TOP rows (and the viewer's own).
+LEADERBOARD_UPDATE_SECONDS = float(os.environ.get("LEADERBOARD_UPDATE_SECONDS", "0.5"))
+LIVE_BATCH_SECONDS = float(os.environ.get("LIVE_BATCH_SECONDS", "0.5"))
+LIVE_PUBLISH_LINGER_SECONDS = float(os.environ.get("LIVE_PUBLISH_LINGER_SECONDS", "0.2"))
+LIVE_HEARTBEAT_SECONDS = float(os.environ.get("LIVE_HEARTBEAT_SECONDS", "1"))
+LEADERBOARD_LIVE_TOP = int(os.environ.get("LEADERBOARD_LIVE_TOP", "100"))
 
 # CHANNEL_LAYER=pubsub switches to RedisPubSubChannelLayer (for the comparison in
 # docs/performance.md); the default is the list-based RedisChannelLayer, which buffers per

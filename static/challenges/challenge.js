@@ -147,10 +147,14 @@ function mark(seq, snapshot) {
   if (snapshot) root.dataset.snapshots = String(Number(root.dataset.snapshots || 0) + 1);
 }
 
+let own = null; // the viewer's own row, as of the last snapshot (protocol 2 sends the top)
+
 function onSnapshot(message) {
   mark(message.seq, true);
-  board.show(message.entries);
+  own = message.own ?? null;
+  board.show(message.entries, own);
   if (leader) leader.entries(message.entries);
+  if (message.board_only) return; // a resync: the race and the bars are still current
   if (chart !== null) {
     chart.clear();
     for (const curve of message.curves || []) {
@@ -209,11 +213,12 @@ function onState(state, { delay } = {}) {
   }[state];
 }
 
-connectLive(root.dataset.wsUrl, {
+// Protocol 2: the top rows as what changed, progress batched, a seq heartbeat (live.js).
+connectLive(`${root.dataset.wsUrl}?protocol=2`, {
   onSnapshot,
   onUpdate(message) {
     mark(message.seq, false);
-    board.show(message.entries);
+    board.show(message.entries, own);
     if (leader) leader.entries(message.entries);
   },
   onMessage,

@@ -92,15 +92,26 @@ export function createLeaderboard(section, { runUrl, verifiedOnly = false }) {
   }
 
   return {
-    /** Show `entries` (a snapshot's or an update's), marking what changed since the last. */
-    show(all) {
+    /**
+     * Show `entries` (a snapshot's or an update's), marking what changed since the last;
+     * `own` (the viewer's row, if it is beyond the rows sent) goes underneath, set apart.
+     * With "verified only" on, only verified entries are shown.
+     */
+    show(all, own = null) {
       const entries = verifiedOnly ? all.filter(isVerified) : all;
       const moves = rankMoves(previous, entries);
       const now = Date.now();
       for (const [user, move] of moves) {
         if (move.text) marks.set(user, { ...move, until: now + MARK_MS });
       }
-      body.replaceChildren(...entries.map((entry) => row(entry, moves.has(entry.user))));
+      const rows = entries.map((entry) => row(entry, moves.has(entry.user)));
+      if (own && !entries.some((entry) => entry.user === own.user)) {
+        const mine = row(own, false);
+        mine.classList.add("own-row");
+        mine.title = "your place, as of the last full snapshot";
+        rows.push(mine);
+      }
+      body.replaceChildren(...rows);
       table.hidden = entries.length === 0;
       if (empty) empty.hidden = entries.length > 0;
       previous = entries;

@@ -17,8 +17,18 @@
 // when its seq is the current one + 1; an older or repeated one is dropped; after a gap the
 // client asks for a fresh snapshot ({"type": "resync"}), and reconnects if none comes.
 // Messages of types nobody knows are passed to onMessage, where widgets ignore them.
+//
+// Protocol 2 (a path ending in `?protocol=2`, docs/contract-additions-live.md) is applied
+// here, so widgets see what they always saw: a partial `leaderboard.update` is applied to the
+// board held (static/common/ranked.js) and handed on whole — one that does not fit resyncs;
+// `runs.progress` / `runs.finished` are handed on as one `run.progress` / `run.finished` per
+// run; a `leaderboard.seq` heartbeat
+// ahead of the board held means an update was lost: resync. A board-only snapshot (the answer
+// to a resync) updates the last snapshot that a late widget is replayed.
 // Reconnects back off exponentially with jitter, 0.5 s doubling to 30 s, reset by a message.
 // Close codes 4404 (nothing to watch there) and 4401 (log in first) are final: no reconnect.
+
+import { applyDelta } from "./ranked.js";
 
 const BACKOFF_FIRST_MS = 500;
 const BACKOFF_MAX_MS = 30_000;
@@ -65,6 +75,7 @@ class Stream {
     this.state = ["connecting", { attempt: 0 }];
     this.lastSnapshot = null;
     this.lastUpdate = null;
+    this.board = null; // the leaderboard rows held, for partial updates
     this.reconnectTimer = null;
     this.pingTimer = null;
     this.resyncTimer = null;
@@ -125,18 +136,37 @@ class Stream {
       window.clearTimeout(this.resyncTimer);
       this.resyncTimer = null;
       if (typeof message.seq === "number") this.seq = message.seq;
-      this.lastSnapshot = message;
+      if (Array.isArray(message.entries)) this.board = message.entries;
+      this.lastSnapshot =
+        message.board_only && this.lastSnapshot ? { ...this.lastSnapshot, ...message } : message;
       this.lastUpdate = null;
       this.emit("onSnapshot", message);
     } else if (message.type === "leaderboard.update") {
       const action = seqAction(this.seq, message.seq);
       if (action === "apply") {
-        this.seq = message.seq;
-        this.lastUpdate = message;
-        this.emit("onUpdate", message);
+        let update = message;
+        if (message.partial) {
+          const entries = this.board === null ? null : applyDelta(this.board, message);
+          if (entries === null) {
+            this.resync();
+            return;
+          }
+          update = { ...message, entries, partial: false };
+        }
+        this.seq = update.seq;
+        this.board = update.entries;
+        this.lastUpdate = update;
+        this.emit("onUpdate", update);
       } else if (action === "resync") {
         this.resync();
       }
+    } else if (message.type === "leaderboard.seq") {
+      if (this.seq !== null && typeof message.seq === "number" && message.seq > this.seq) {
+        this.resync();
+      }
+    } else if (message.type === "runs.progress" || message.type === "runs.finished") {
+      const type = message.type === "runs.progress" ? "run.progress" : "run.finished";
+      for (const run of message.runs || []) this.emit("onMessage", { type, ...run });
     } else if (message.type !== "pong") {
       this.emit("onMessage", message);
     }

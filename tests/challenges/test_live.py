@@ -19,6 +19,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
 from challenges.models import Challenge, RunStatus
+from challenges.selectors.live import leaderboard_seq
 from challenges.services.live import publish_leaderboard
 from descent.live.presence import presence_count
 from descent.live.publisher import publisher
@@ -201,7 +202,10 @@ def test_a_client_on_server_b_sees_a_run_from_server_a_and_survives_b_dying():
         second = submit_over_http(port_a, make_user("hopper"), challenge,
                                   blobs_spec(epochs=40, seed=7))
         deadline = time.monotonic() + 60
-        while challenge.runs.get(pk=second).status != RunStatus.SUCCEEDED:
+        # Boards are published by the worker's coalescer after the commit (at most one
+        # interval later): wait for the second one, not just for the run's row.
+        while (challenge.runs.get(pk=second).status != RunStatus.SUCCEEDED
+               or leaderboard_seq(challenge.slug) < snapshot["seq"] + 2):
             assert time.monotonic() < deadline
             time.sleep(0.1)
         with ws(port_a, path) as on_a:

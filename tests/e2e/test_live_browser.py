@@ -223,6 +223,16 @@ def test_a_watcher_drops_stale_updates_resyncs_after_a_gap_and_waits_out_a_dead_
         expect(root).to_have_attribute("data-seq", str(seq + 3))
         expect(grace).to_have_attribute("data-rank", "1")
 
+        # Protocol 2: a newcomer above grace arrives as the one row that changed (partial),
+        # which the page applies to the board it holds: grace moves down without being sent.
+        in_thread(lambda: make_run(challenge, make_user("hopper"), val_score=0.9))
+        in_thread(publish_leaderboard, challenge)
+        expect(root).to_have_attribute("data-seq", str(seq + 4), timeout=WAIT_MS)
+        expect(page.locator("#leaderboard tr[data-user='hopper']")).to_have_attribute(
+            "data-rank", "1")
+        expect(grace).to_have_attribute("data-rank", "2")
+        assert root.get_attribute("data-snapshots") == "2"  # applied, not resynced
+
         # The board shows its own ONLINE badge, from /ws/presence/board/.
         page.goto("/board/")
         expect(page.locator(".site-header [data-presence]")).to_have_text("ONLINE 1",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 
@@ -75,3 +76,22 @@ def test_a_seq_message_is_numbered_once_on_commit_and_a_rollback_bumps_nothing(w
     assert int(get_redis().get(seq_key)) == 42
     assert watcher.received() == [{"type": "test.update", "seq": 42}]
     get_redis().delete(seq_key)
+
+
+BATCH = {"variant": "2", "type": "runs.progress", "key": "run", "list": "runs", "order": 0}
+
+
+def test_batchable_messages_travel_in_one_envelope_and_never_overtake_the_others(watcher):
+    for epoch in (1, 2, 3):  # a run's progress, well within the publisher's linger
+        publish_on_commit(watcher.group, {"type": "run.progress", "run": 1, "epoch": epoch,
+                                          "batch": BATCH})
+    publish_on_commit(watcher.group, {"type": "leaderboard.update", "seq": 1})
+    envelope, update = watcher.received()
+    assert envelope["type"] == "live.envelope" and update == {"type": "leaderboard.update",
+                                                              "seq": 1}
+    assert [m["epoch"] for m in envelope["messages"]] == [1, 2, 3]
+    publish_on_commit(watcher.group, {"type": "run.progress", "run": 1, "epoch": 4,
+                                      "batch": BATCH})
+    time.sleep(0.5)  # past the linger: a lone message goes as it is
+    assert watcher.received() == [{"type": "run.progress", "run": 1, "epoch": 4,
+                                   "batch": BATCH}]
