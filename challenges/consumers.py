@@ -90,7 +90,19 @@ async def _kept_board(challenge: Challenge) -> dict[str, Any] | None:
     if hit is None or now - hit[0] > BOARD_SHARED_SECONDS or (
             hit[1].done() and hit[1].exception() is not None):
         hit = boards[challenge.pk] = (now, asyncio.ensure_future(board_cached_async(challenge)))
-    return await asyncio.shield(hit[1])
+    board = await asyncio.shield(hit[1])
+    if board is not None and board["seq"] < await leaderboard_seq_async(challenge.slug):
+        # A read shared from before the update that sent this client to resync: read again,
+        # so a snapshot is never older than an update already delivered.
+        board = await board_cached_async(challenge)
+        boards[challenge.pk] = (time.monotonic(), _done(board))
+    return board
+
+
+def _done(value: Any) -> asyncio.Future:
+    future = asyncio.get_running_loop().create_future()
+    future.set_result(value)
+    return future
 
 
 async def _seq_beat(slug: str) -> dict[str, Any]:

@@ -4,7 +4,7 @@
 declares, the error responses its configuration makes possible, with their bodies:
 
 - 400 `ValidationError` for every operation that takes a body (field → messages, or
-  `detail` for a body that is not JSON);
+  `detail` for a body that is not JSON), and for every read with query parameters of its own;
 - 401 `Error` wherever a token is read (a wrong token is refused even where anyone may read);
 - 403 `Error` for writes under session authentication (CSRF), and where the view says;
 - 404 `Error` for every path with a parameter, and for a list's page past the last;
@@ -69,6 +69,8 @@ class ErrorDocumentingAutoSchema(AutoSchema):
         errors: dict[str, str] = {}
         if self.method in {"POST", "PUT", "PATCH"} and self.get_request_serializer() is not None:
             errors["400"] = "The input is not valid: the body names each field and the fix."
+        elif self.method == "GET" and self._declares_query_parameters():
+            errors["400"] = "A query parameter is not valid: the body names it and the fix."
         if any(isinstance(a, TokenAuthentication) for a in authenticators):
             errors["401"] = "Not signed in, or the token is not valid."
         if self.method in WRITE_METHODS and any(
@@ -88,6 +90,12 @@ class ErrorDocumentingAutoSchema(AutoSchema):
             errors["429"] = "Too many requests: see Retry-After."
         errors["503"] = "A service the request needs is down for a moment: see Retry-After."
         return errors
+
+    def _declares_query_parameters(self) -> bool:
+        # A read that takes its own query parameters (`?verified=`, the stepper's knobs)
+        # checks them and answers 400 naming the one at fault; `page`/`limit` answer 404.
+        return any(getattr(parameter, "location", None) == "query"
+                   for parameter in self.get_override_parameters())
 
     def _throttles(self, throttle: Any) -> bool:
         # A throttle that lets this method through (reads of the board) never answers 429.

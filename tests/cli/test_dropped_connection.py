@@ -19,10 +19,10 @@ from tests.support.factories import blobs_spec, make_challenge, make_user
 pytestmark = [pytest.mark.stack, pytest.mark.django_db(transaction=True)]
 
 
-def submit(url: str, user, slug: str, epochs: int) -> int:
+def submit(url: str, user, slug: str, epochs: int, batch_size: int = 32) -> int:
     token, _ = Token.objects.get_or_create(user=user)
     response = httpx.post(f"{url}/api/challenges/{slug}/submissions/",
-                          json={"spec": blobs_spec(epochs=epochs)},
+                          json={"spec": blobs_spec(epochs=epochs, batch_size=batch_size)},
                           headers={"Authorization": f"Token {token.key}"}, timeout=30)
     assert response.status_code == 201, response.text
     return response.json()["id"]
@@ -40,13 +40,15 @@ def wait_for(predicate, timeout: float = 60.0, what: str = "condition"):
 
 def test_a_drop_mid_run_reconnects_and_streams_on_to_the_final_status(worker, config_dir,
                                                                        running):
-    make_challenge(slug="cli-drop")
+    # Small batches make the run last ~20 s on a quiet machine (batch 32 took 5 s, and could
+    # end while the server restarted): long enough to be reconnected to mid-run.
+    make_challenge(slug="cli-drop", time_limit_seconds=180)
     user = make_user("ada")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     log_in(user, url)
     with stack.asgi_server(port=port):
-        run_id = submit(url, user, "cli-drop", epochs=3000)
+        run_id = submit(url, user, "cli-drop", epochs=3000, batch_size=8)
         watcher = running("watch", run_id)
         watcher.wait_for_line(lambda line: f"following run #{run_id} live" in line)
         wait_for(lambda: Run.objects.get(pk=run_id).epochs_done > 0, what="training")

@@ -48,12 +48,12 @@ def draw_run_page(playwright, port: int, session: str, run_id: int, errors: list
     page = watch(context.new_page(), f"/runs/{run_id}/", errors)
     # Live: frames arrive and the heat map redraws while the run trains.
     page.wait_for_function(
-        "Number(document.querySelector('[data-boundary-canvas]').dataset.epoch) > 0",
+        "() => Number(document.querySelector('[data-boundary-canvas]').dataset.epoch) > 0",
         timeout=WAIT_MS)
     assert variance(page, "[data-boundary-canvas]") > 100
     expect(page.locator("h1 [data-status]")).to_have_text("succeeded", timeout=WAIT_MS)
     page.wait_for_function(
-        "document.querySelector('[data-boundary-canvas]').dataset.epoch === '3000'",
+        "() => document.querySelector('[data-boundary-canvas]').dataset.epoch === '3000'",
         timeout=WAIT_MS)
     # The gradient strip: one line per layer.
     expect(page.locator("[data-layer-chart='grad_rms']")).to_have_attribute(
@@ -62,7 +62,7 @@ def draw_run_page(playwright, port: int, session: str, run_id: int, errors: list
         "data-points")) > 10
     # The terrain arrives on the same stream once the background task is done.
     page.wait_for_function(
-        "document.querySelector('[data-terrain-canvas]').dataset.drawn === '1'",
+        "() => document.querySelector('[data-terrain-canvas]').dataset.drawn === '1'",
         timeout=WAIT_MS)
     assert variance(page, "[data-terrain-canvas]") > 100
     # After the run: a replay slider over the stored frames.
@@ -70,11 +70,11 @@ def draw_run_page(playwright, port: int, session: str, run_id: int, errors: list
     slider = page.locator("[data-replay-slider]")
     slider.fill("0")
     page.wait_for_function(
-        "document.querySelector('[data-boundary-canvas]').dataset.epoch === '0'")
+        "() => document.querySelector('[data-boundary-canvas]').dataset.epoch === '0'")
     # A fresh visit draws both at once, from the page's own data.
     fresh = watch(context.new_page(), f"/runs/{run_id}/", errors)
     fresh.wait_for_function(
-        "document.querySelector('[data-terrain-canvas]').dataset.drawn === '1'")
+        "() => document.querySelector('[data-terrain-canvas]').dataset.drawn === '1'")
     assert variance(fresh, "[data-boundary-canvas]") > 100
     fresh.screenshot(path=str(settings.VAR_DIR / "test-logs" / "run-instruments.png"),
                      full_page=True)

@@ -85,8 +85,8 @@ def test_race_the_leader_draws_the_ghost_and_the_gap_for_racer_and_spectators():
         expect(page.locator("#loss-chart .u-legend")).to_contain_text(f"ghost: grace #{leader.pk}")
         gap = page.locator("[data-ghost-gap]")
         expect(gap).to_contain_text(f"vs ghost #{leader.pk}", timeout=WAIT_MS)
-        page.wait_for_function("document.querySelector('[data-ghost-gap]').dataset.delta !== ''"
-                               " && Number(document.querySelector('[data-ghost-gap]')"
+        page.wait_for_function("() => document.querySelector('[data-ghost-gap]').dataset"
+                               ".delta !== '' && Number(document.querySelector('[data-ghost-gap]')"
                                ".dataset.epoch) > 0", timeout=WAIT_MS)
 
         # A spectator sees the racer's bar with the gap, and the ghost's line beside it.

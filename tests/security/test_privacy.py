@@ -14,10 +14,10 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from challenges.models import RunHistoryChunk
-from challenges.services import live as live_services
 from challenges.services import runs as run_services
 from challenges.services.lab import lab_submit
 from challenges.services.live import publish_run_epochs
+from descent.live import publisher as live_publisher
 from tests.support.factories import blobs_spec, make_challenge, make_run, make_user
 
 pytestmark = pytest.mark.django_db
@@ -91,15 +91,17 @@ def test_a_shared_run_shows_its_hyperparameters_to_all(private_run):
     assert body["history"][0]["learning_rate"] == SECRET_RATE and body["note"]
 
 
-def test_the_live_stream_never_carries_a_hyperparameter(monkeypatch):
+def test_the_live_stream_never_carries_a_hyperparameter(monkeypatch,
+                                                        django_capture_on_commit_callbacks):
     sent = []
 
     class Capture:
         def send(self, group, message):
             sent.append(message)
 
-    monkeypatch.setattr(live_services, "publisher", lambda: Capture())
-    publish_run_epochs(run_id=1, records=[record(1), record(2)], epochs=2)
+    monkeypatch.setattr(live_publisher, "publisher", lambda: Capture())
+    with django_capture_on_commit_callbacks(execute=True):  # it goes out on commit
+        publish_run_epochs(run_id=1, records=[record(1), record(2)], epochs=2)
     assert sent and all("learning_rate" not in r for r in sent[0]["records"])
     assert sent[0]["records"][0]["val_loss"] == pytest.approx(1.1)
 
