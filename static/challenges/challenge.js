@@ -1,7 +1,7 @@
 // The challenge page, live over /ws/challenges/<slug>/: the leaderboard, the loss race, a
 // progress bar per run in flight, the viewer's own runs and the ONLINE badge update in place.
 
-import { createRaceChart } from "../common/charts.js";
+import { createRaceChart } from "../common/multi-run-charts.js";
 import { formatLoss, formatScore } from "../common/format.js";
 import { connectLive } from "../common/live.js";
 import { gapText, ghostKey } from "./ghost.js";

@@ -2,7 +2,7 @@
 // static/common/charts.js, outliers clipped), and the challenge's leaderboard in parallel
 // coordinates (static/common/parallel.js): hyperparameters → score, runs with a visible spec.
 
-import { createOverlayChart } from "../common/charts.js";
+import { createOverlayChart } from "../common/multi-run-charts.js";
 import { drawParallel } from "../common/parallel.js";
 
 const curves = JSON.parse(document.getElementById("compare-curves").textContent);

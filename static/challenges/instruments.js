@@ -3,7 +3,7 @@
 // (run.layers: gradient RMS and update/weight ratio per layer) and the terrain (run.terrain,
 // when the background task has computed it). run.js hands it the stream's messages.
 
-import { createLayerChart } from "../common/charts.js";
+import { createLayerChart } from "../common/layer-chart.js";
 import { drawBoundary, drawTerrain } from "../common/pictures.js";
 
 const LAYER_POINTS = 600;

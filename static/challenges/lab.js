@@ -4,7 +4,7 @@
 // (static/common/charts.js) clips a diverged run's absurd losses to its top edge, so the
 // other two curves stay readable.
 
-import { createLabChart } from "../common/charts.js";
+import { createLabChart } from "../common/multi-run-charts.js";
 import { formatLoss, formatScore } from "../common/format.js";
 import { connectLive } from "../common/live.js";
 import { drawTerrain } from "../common/pictures.js";
