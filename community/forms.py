@@ -10,6 +10,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from community.errors import InvalidInput, TooManyLoginAttempts
 from community.models import Category
 from community.services.login_attempts import login_attempt
+from descent.forms import SlugChoiceField
 from descent.ids import MAX_ID
 
 
@@ -48,7 +49,7 @@ class ThrottledAuthenticationForm(AuthenticationForm):
 
 
 class ThreadForm(forms.Form):
-    category = forms.ModelChoiceField(queryset=Category.objects.all(), to_field_name="slug")
+    category = SlugChoiceField(queryset=Category.objects.all(), to_field_name="slug")
     title = forms.CharField(max_length=200)
     body = forms.CharField(widget=forms.Textarea(attrs={"rows": 12}), help_text="Markdown.")
     run = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.core.validators import slug_re
 
 from descent.api.parsers import JSONInputError, json_load
 
@@ -32,3 +33,16 @@ class JSONTextField(forms.CharField):
                 message if path == self.root else f"{path}: {message}"
                 for path, messages in exc.errors.items() for message in messages
             ]) from exc
+
+
+class SlugChoiceField(forms.ModelChoiceField):
+    """A ModelChoiceField over a slug that never queries for a value that is not a slug.
+
+    PostgreSQL refuses a NUL byte in any text: without this, a forged `\x00` choice is a 500.
+    """
+
+    def to_python(self, value: Any) -> Any:
+        if value not in self.empty_values and not slug_re.match(str(value)):
+            raise forms.ValidationError(self.error_messages["invalid_choice"],
+                                        code="invalid_choice")
+        return super().to_python(value)

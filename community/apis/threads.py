@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticatedOrReadOnly
@@ -16,10 +15,16 @@ from community.apis.serializers import (
     serialize_thread_detail,
 )
 from community.models import Category
-from community.selectors.board import THREAD_SORTS, category_list, thread_get, thread_list
+from community.selectors.board import (
+    THREAD_SORTS,
+    category_by_slug,
+    category_list,
+    thread_get,
+    thread_list,
+)
 from community.services.threads import thread_create, thread_delete, thread_moderate, thread_update
 from descent.api.pagination import CappedPageNumberPagination
-from descent.api.serializers import StrictInputSerializer
+from descent.api.serializers import SlugLookupField, StrictInputSerializer
 from descent.api.views import paginated
 
 
@@ -49,7 +54,7 @@ class ThreadListApi(CommunityApi):
         class Meta:
             ref_name = "ThreadListInput"
 
-        category = serializers.SlugRelatedField(slug_field="slug", queryset=Category.objects.all())
+        category = SlugLookupField(slug_field="slug", queryset=Category.objects.all())
         title = serializers.CharField(max_length=200)
         body = serializers.CharField(help_text="Markdown.", trim_whitespace=False)
 
@@ -65,7 +70,7 @@ class ThreadListApi(CommunityApi):
     def get(self, request: Request) -> Response:
         category = None
         if request.query_params.get("category"):
-            category = get_object_or_404(Category, slug=request.query_params["category"])
+            category = category_by_slug(request.query_params["category"])
         threads = thread_list(
             category=category,
             sort=request.query_params.get("sort", "active"),
@@ -99,7 +104,7 @@ class ThreadDetailApi(CommunityApi):
             ref_name = "ThreadDetailInput"
 
         title = serializers.CharField(max_length=200, required=False)
-        category = serializers.SlugRelatedField(
+        category = SlugLookupField(
             slug_field="slug", queryset=Category.objects.all(), required=False
         )
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.contrib.postgres.search import SearchQuery, SearchVector
+from django.core.validators import slug_re
 from django.db import connection
 from django.db.models import Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from community.models import Category, Post, Thread, User, Vote
@@ -21,6 +23,13 @@ THREAD_SORTS = {
     "most-forked": ("-fork_count", "-created_at", "-pk"),
 }
 DEFAULT_SORT = "active"
+
+
+def category_by_slug(slug: str) -> Category:
+    """Return the category `slug` names; `Http404` if none does or `slug` is not a slug."""
+    if not slug_re.match(slug):  # a NUL byte would reach PostgreSQL, which refuses it
+        raise Http404("No such category.")
+    return get_object_or_404(Category, slug=slug)
 
 
 def category_list() -> QuerySet[Category]:
@@ -56,8 +65,9 @@ def thread_list(
     threads = Thread.objects.select_related("author", "category").annotate(score=_opening_score())
     if category is not None:
         threads = threads.filter(category=category)
-    if search.strip():
-        threads = _search(threads, search.strip())
+    search = search.replace("\x00", "").strip()  # PostgreSQL refuses NUL in any text
+    if search:
+        threads = _search(threads, search)
     return threads.order_by("-is_pinned", *THREAD_SORTS.get(sort, THREAD_SORTS[DEFAULT_SORT]))
 
 

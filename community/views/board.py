@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from community.attachments import (
@@ -22,6 +22,7 @@ from community.permissions import can_edit, can_reply, is_moderator
 from community.selectors.board import (
     DEFAULT_SORT,
     THREAD_SORTS,
+    category_by_slug,
     category_list,
     post_get,
     post_list,
@@ -42,7 +43,7 @@ def board_index(request: HttpRequest) -> HttpResponse:
     """List threads: by category, sorted, searched, paginated."""
     category = None
     if request.GET.get("category"):
-        category = get_object_or_404(Category, slug=request.GET["category"])
+        category = category_by_slug(request.GET["category"])
     sort = request.GET.get("sort") if request.GET.get("sort") in THREAD_SORTS else DEFAULT_SORT
     query = request.GET.get("q", "").strip()
     threads = thread_list(category=category, sort=sort, search=query)

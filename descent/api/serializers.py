@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.validators import slug_re
 from rest_framework import serializers
 from rest_framework.settings import api_settings
 
@@ -67,3 +68,16 @@ class IdField(serializers.IntegerField):
         kwargs.setdefault("min_value", 1)
         kwargs.setdefault("max_value", MAX_ID)
         super().__init__(**kwargs)
+
+
+class SlugLookupField(serializers.SlugRelatedField):
+    """A SlugRelatedField that looks up only slug-shaped strings.
+
+    Anything else (a NUL byte, which PostgreSQL refuses in any text, markup, a number) is the
+    field's "does not exist" 400 without a query.
+    """
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, str) or not slug_re.match(data):
+            self.fail("does_not_exist", slug_name=self.slug_field, value=str(data)[:40])
+        return super().to_internal_value(data)
