@@ -16,6 +16,9 @@
 // "diverged at epoch k"; on a log axis shared by several runs, a value beyond OUTLIER_FACTOR ×
 // the median of the other runs is drawn at the top edge with an arrow and its exact value,
 // so one exploding run cannot flatten the others. Hovering shows exact values in the legend.
+//
+// Over 400 lines on purpose: the pieces above are one theme and one clipping rule, shared by
+// every chart; the multi-run and layer charts are already modules of their own.
 
 import { formatLoss } from "./format.js";
 

@@ -5,6 +5,9 @@ negative numbers, integers too large for a float, wrong types and unknown keys, 
 Whatever the document, `parse_spec` returns a spec that `build_model` accepts or raises a
 `SpecError` whose keys are field paths and whose body stays small; nothing else escapes.
 (CI runs these derandomized: see the "ci" profile in tests/conftest.py.)
+
+A little over 400 lines: most of it is the strategies, which the submit endpoint's property
+tests (tests/security/test_submit_properties.py) import too.
 """
 
 import copy
