@@ -9,13 +9,18 @@ and stops.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import math
+import os
+import socket
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -33,6 +38,9 @@ from descent.engine.spec import spec_hash
 # that the database does not have yet. A challenge's watchers see every run in the race, so
 # each run tells them at most twice a second (and always its last epoch): a thousand
 # watchers of three runs then cost one ASGI process ~6,000 frames a second, not 30,000.
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
 FLUSH_EVERY_EPOCHS = 100
 FLUSH_EVERY_SECONDS = 0.1
 RACE_EVERY_SECONDS = 0.5
@@ -85,22 +93,29 @@ def run_create(
 
 
 def run_claim(*, run_id: int, worker_host: str, engine_version: str,
-              now: dt.datetime | None = None) -> Run | None:
+              worker_process: str = "", now: dt.datetime | None = None) -> Run | None:
     """Start the next attempt of a run, or return None when there is nothing to do.
 
-    A worker may take a run that is queued, or running with a stale heartbeat (its worker
-    died). A finished run, or one that a live worker is training, is left alone: a task that
-    was delivered twice does nothing the second time.
+    A worker may take a run that is queued, or running but lost: its heartbeat is older than
+    the stale mark (its worker died, anywhere), or the process that holds it (`worker_process`,
+    "hostname:pid") ran on this host and is gone (its pool child was killed: Celery requeued the
+    task at once, and so does this take it over). A finished run, or one that a live process is
+    training (it beats every RUN_HEARTBEAT_BEAT_SECONDS, however long an epoch), is left alone:
+    a task that was delivered twice does nothing the second time.
     """
     now = now or timezone.now()
     with transaction.atomic():
         claimable = Q(status=RunStatus.QUEUED) | Q(
             status=RunStatus.RUNNING, heartbeat_at__lt=now - heartbeat_stale_after()
         )
+        holder = _lost_holder_here(run_id)
+        if holder is not None:
+            claimable |= Q(status=RunStatus.RUNNING, worker_process=holder)
         updated = (
             Run.objects.filter(claimable, pk=run_id, attempt__lt=settings.RUN_MAX_ATTEMPTS)
             .update(status=RunStatus.RUNNING, attempt=F("attempt") + 1, heartbeat_at=now,
                     started_at=now, worker_host=worker_host[:200],
+                    worker_process=worker_process[:200],
                     engine_version=engine_version, epochs_done=0)
         )
         if not updated:
@@ -110,6 +125,114 @@ def run_claim(*, run_id: int, worker_host: str, engine_version: str,
         RunHistoryChunk.objects.filter(run=run).exclude(attempt=run.attempt).delete()
         publish_run_status(run)  # on commit
     return run
+
+
+def this_process() -> str:
+    """Name this process as `Run.worker_process` does: "hostname:pid"."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _lost_holder_here(run_id: int) -> str | None:
+    """Return the `worker_process` of a running run if it names a gone process of this host."""
+    holder = (Run.objects.filter(pk=run_id, status=RunStatus.RUNNING)
+              .values_list("worker_process", flat=True).first())
+    if not holder:
+        return None
+    host, _, pid = holder.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return None  # another host's process: only its heartbeat can tell
+    return None if process_alive(int(pid)) else holder
+
+
+def process_alive(pid: int) -> bool:
+    """Tell whether process `pid` of this host lives (a zombie, killed but unreaped, does not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True  # no /proc: it answered the signal, so it lives
+
+
+def run_beat(*, run_id: int, attempt: int) -> bool:
+    """Beat the heartbeat of an attempt; return False once the attempt no longer holds the run."""
+    return bool(
+        Run.objects.filter(pk=run_id, attempt=attempt, status=RunStatus.RUNNING)
+        .update(heartbeat_at=timezone.now())
+    )
+
+
+class HeartbeatThread(threading.Thread):
+    """Beat a run's heartbeat every RUN_HEARTBEAT_BEAT_SECONDS while its attempt trains.
+
+    A thread, not the epoch callback: one epoch of a staff-sized spec can outlast the stale
+    mark, and the run must not look dead meanwhile. It stops when asked, or when the attempt
+    no longer holds the run (finished, cancelled or taken over). A failing write (the database
+    is away) is only logged: the next beat tries again, and a heartbeat that stays silent past
+    the stale mark hands the run to the next attempt, which is right if we cannot write.
+    """
+
+    def __init__(self, *, run_id: int, attempt: int, every: float | None = None) -> None:
+        super().__init__(name=f"heartbeat-run-{run_id}", daemon=True)
+        self.run_id, self.attempt = run_id, attempt
+        self.every = settings.RUN_HEARTBEAT_BEAT_SECONDS if every is None else every
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        try:
+            while not self.stopped.wait(self.every):
+                try:
+                    if not run_beat(run_id=self.run_id, attempt=self.attempt):
+                        return
+                except DatabaseError:
+                    log.warning("run %s: heartbeat write failed; trying again", self.run_id,
+                                exc_info=True)
+                    _reset_connection()
+        finally:
+            connection.close()  # this thread's own connection
+
+    def stop(self) -> None:
+        """Stop beating (the caller is about to write the attempt's end, or gave it up)."""
+        self.stopped.set()
+        self.join(timeout=10)
+
+
+def _reset_connection() -> None:
+    # A connection that failed (terminated, refused) is dropped, so the next query connects
+    # anew; closing one that is already broken may raise again.
+    try:
+        connection.close()
+    except DatabaseError:
+        pass
+
+
+def with_db_retry(write: Callable[[], T], *, what: str,
+                  budget: float | None = None) -> T:
+    """Call `write` until it succeeds, reconnecting with backoff, for up to RUN_DB_RETRY_SECONDS.
+
+    For a worker's writes (epoch flushes, a run's end): a short database outage
+    (`pg_terminate_backend`, a restart, connection refused) costs a pause, not the run. `write`
+    must be all-or-nothing (one transaction), so trying it again never half-writes. The last
+    error is raised once the budget is spent.
+    """
+    deadline = time.monotonic() + (settings.RUN_DB_RETRY_SECONDS if budget is None else budget)
+    delay = 0.05
+    while True:
+        try:
+            return write()
+        except (OperationalError, InterfaceError):
+            if connection.in_atomic_block or time.monotonic() + delay > deadline:
+                raise
+            log.warning("%s: database write failed; retrying in %.2f s", what, delay,
+                        exc_info=True)
+            _reset_connection()
+            time.sleep(delay)
+            delay = min(delay * 2, 2.0)
 
 
 @dataclass
@@ -174,31 +297,22 @@ class RunRecorder:
                              ghost=self.ghost_at(self.last_record))
 
     def flush(self) -> bool:
-        """Write buffered epochs and beat the heartbeat; return False if the run is not ours."""
-        records, self.buffer = self.buffer, []
+        """Write buffered epochs and beat the heartbeat; return False if the run is not ours.
+
+        The buffer is emptied only once its chunk is committed, and the write is retried
+        through a short database outage (`with_db_retry`): `epochs_done` never counts an epoch
+        that the stored history lacks.
+        """
         self.last_flush = time.monotonic()
-        last = self.last_record or {}
-        progress = {
-            "heartbeat_at": timezone.now(), "epochs_done": self.epochs_done,
-            "train_loss": _finite(last.get("train_loss")),
-            "val_loss": _finite(last.get("val_loss")),
-        }
-        ours = Run.objects.filter(pk=self.run_id, attempt=self.attempt, status=RunStatus.RUNNING)
+        records = list(self.buffer)
+        # Layer samples are taken once: every try of the write stores the same ones.
         layers = self.instruments.take_layers() if self.instruments is not None else []
-        frame = None
-        with transaction.atomic():
-            # One query on the usual path; only when it matches nothing do we ask why.
-            if not ours.filter(cancel_requested=False).update(**progress):
-                if not ours.update(**progress):
-                    self.stopped_because = self.stopped_because or "superseded"
-                    return False
-                self.stopped_because = "cancelled"  # asked before this process listened
-            if records:
-                RunHistoryChunk.objects.create(run_id=self.run_id, attempt=self.attempt,
-                                               first_epoch=records[0]["epoch"], records=records,
-                                               layers=layers)
-            if self.instruments is not None:
-                frame = self.instruments.write_frames()
+        written = with_db_retry(lambda: self._write(records, layers),
+                                what=f"run {self.run_id} flush")
+        if written is None:
+            return False
+        frame = written[0]
+        del self.buffer[:len(records)]
         # Committed: now the watchers may hear of it.
         publish_run_epochs(run_id=self.run_id, records=records, epochs=self.epochs,
                            epoch_ended_at=self.last_epoch_at,
@@ -208,6 +322,33 @@ class RunRecorder:
         if records and time.monotonic() - self.last_race_publish >= RACE_EVERY_SECONDS:
             self.publish_race()
         return self.stopped_because != "cancelled"
+
+    def _write(self, records: list[dict[str, Any]],
+               layers: list[dict[str, Any]]) -> tuple[Any] | None:
+        """Store `records` as one chunk with the progress, in one transaction; None: not ours."""
+        last = records[-1] if records else (self.last_record or {})
+        progress = {
+            "heartbeat_at": timezone.now(),
+            "epochs_done": last.get("epoch", self.epochs_done) if records else self.epochs_done,
+            "train_loss": _finite(last.get("train_loss")),
+            "val_loss": _finite(last.get("val_loss")),
+        }
+        ours = Run.objects.filter(pk=self.run_id, attempt=self.attempt, status=RunStatus.RUNNING)
+        frame = None
+        with transaction.atomic():
+            # One query on the usual path; only when it matches nothing do we ask why.
+            if not ours.filter(cancel_requested=False).update(**progress):
+                if not ours.update(**progress):
+                    self.stopped_because = self.stopped_because or "superseded"
+                    return None
+                self.stopped_because = "cancelled"  # asked before this process listened
+            if records:
+                RunHistoryChunk.objects.create(run_id=self.run_id, attempt=self.attempt,
+                                               first_epoch=records[0]["epoch"], records=records,
+                                               layers=layers)
+            if self.instruments is not None:
+                frame = self.instruments.write_frames()
+        return (frame,)
 
 
 @dataclass(frozen=True)
@@ -243,18 +384,27 @@ def run_finish(*, recorder: RunRecorder, outcome: RunOutcome) -> Run | None:
         return None
     recorder.publish_race()  # the last epoch always reaches the race, before the status
     last = recorder.last_record or {}
-    finished = Run.objects.filter(
-        pk=recorder.run_id, attempt=recorder.attempt, status=RunStatus.RUNNING
-    ).update(
-        status=outcome.status, finished_at=timezone.now(), heartbeat_at=timezone.now(),
-        val_score=_finite(outcome.val_score), test_score=_finite(outcome.test_score),
-        diagnoses=outcome.diagnoses, error=outcome.error, epochs_done=recorder.epochs_done,
-        train_loss=_finite(last.get("train_loss")), val_loss=_finite(last.get("val_loss")),
-    )
-    if not finished:
+
+    def finish() -> Run | None:
+        with transaction.atomic():
+            finished = Run.objects.filter(
+                pk=recorder.run_id, attempt=recorder.attempt, status=RunStatus.RUNNING
+            ).update(
+                status=outcome.status, finished_at=timezone.now(), heartbeat_at=timezone.now(),
+                val_score=_finite(outcome.val_score), test_score=_finite(outcome.test_score),
+                diagnoses=outcome.diagnoses, error=outcome.error,
+                epochs_done=recorder.epochs_done, train_loss=_finite(last.get("train_loss")),
+                val_loss=_finite(last.get("val_loss")),
+            )
+            if not finished:
+                return None
+            run = Run.objects.select_related("challenge", "owner").get(pk=recorder.run_id)
+            notify_run_finished(run)
+            return run
+
+    run = with_db_retry(finish, what=f"run {recorder.run_id} finish")
+    if run is None:
         return None
-    run = Run.objects.select_related("challenge", "owner").get(pk=recorder.run_id)
-    notify_run_finished(run)
     publish_run_status(run)
     if run.status == RunStatus.SUCCEEDED and run.ranked:
         leaderboard_announce(challenge=run.challenge)
@@ -287,6 +437,21 @@ def run_cancel(*, run: Run) -> Run:
         transaction.on_commit(lambda: cancel_announce(run.pk))
     run.refresh_from_db()
     return run
+
+
+def run_give_up(*, run_id: int, attempt: int) -> bool:
+    """Hand an attempt that cannot go on (its database writes kept failing) to the sweeper.
+
+    Best effort, as the database may still be away: the heartbeat is set past the stale mark,
+    so the next sweep enqueues the run as its next attempt (or fails it, out of attempts).
+    Left as it is, the heartbeat goes stale by itself anyway.
+    """
+    try:
+        return bool(Run.objects.filter(pk=run_id, attempt=attempt, status=RunStatus.RUNNING)
+                    .update(heartbeat_at=timezone.now() - 2 * heartbeat_stale_after()))
+    except DatabaseError:
+        _reset_connection()
+        return False
 
 
 def run_mark_cancelled(*, recorder: RunRecorder) -> Run | None:

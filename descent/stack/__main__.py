@@ -1,7 +1,8 @@
 """`python -m descent.stack run|test|web|worker|beat`: make run, make test, and one process each.
 
 run:  start Redis (embedded unless REDIS_URL), migrate, seed the demo world, start a Celery
-      worker, the Celery beat scheduler and the ASGI server; once the server listens and the
+      worker, the maintenance worker (sweeps, on the `maintenance` queue), the Celery beat
+      scheduler and the ASGI server; once the server listens and the
       worker answers a ping, print the home page's URL and the admin login;
       on Ctrl-C (SIGINT or SIGTERM) stop every process it started.
 test: start Redis (embedded unless REDIS_URL), run pytest with the given arguments, stop Redis,
@@ -32,6 +33,7 @@ from descent.stack.servers import (
     asgi_server_command,
     celery_beat_command,
     celery_worker_command,
+    maintenance_worker_command,
     wait_for_port,
 )
 from descent.stack.supervisor import Supervisor
@@ -108,6 +110,8 @@ def run(args: argparse.Namespace) -> int:
         worker = f"worker{port}@{socket.gethostname()}"
         supervisor.start("worker", celery_worker_command(
             hostname=worker, concurrency=args.concurrency))
+        supervisor.start("maintenance", maintenance_worker_command(
+            hostname=f"maintenance{port}@{socket.gethostname()}"))
         var_dir = Path(env.get("DESCENT_VAR_DIR", ROOT / "var"))
         supervisor.start("beat", celery_beat_command(schedule=var_dir / "celerybeat-schedule"))
         supervisor.start("server", asgi_server_command(server, host=host, port=port))
