@@ -5,8 +5,13 @@ Tasks go by name through the app in `descent.celery`: the web side never imports
 
 from __future__ import annotations
 
-from challenges.models import Run
+import logging
+
+from challenges.models import Run, RunStatus
 from descent.celery import app
+from descent.unavailable import UNAVAILABLE_ERRORS
+
+log = logging.getLogger(__name__)
 
 TRAIN_TASK = "workers.tasks.train_run"
 # Seconds between the soft limit (the run ends as timed_out) and the hard kill (backstop).
@@ -19,3 +24,20 @@ def run_enqueue(run: Run) -> None:
     app.send_task(
         TRAIN_TASK, args=[run.pk], soft_time_limit=limit, time_limit=limit + HARD_LIMIT_GRACE
     )
+
+
+def run_enqueue_or_leave_to_sweeper(run: Run) -> bool:
+    """Send the run's task; if Redis is down, leave the recorded run to the sweeper.
+
+    Called after the run's commit: the run is accepted and must not be lost. Its `enqueued_at`
+    is cleared, which the sweeper reads as "never sent", and sends it at its next sweep once
+    Redis is back (challenges/services/sweeper.py). Returns whether the task left now.
+    """
+    try:
+        run_enqueue(run)
+    except UNAVAILABLE_ERRORS:
+        log.warning("run %s: Redis unavailable, left to the sweeper to enqueue", run.pk,
+                    exc_info=True)
+        Run.objects.filter(pk=run.pk, status=RunStatus.QUEUED).update(enqueued_at=None)
+        return False
+    return True

@@ -29,7 +29,7 @@ from challenges.selectors.ghosts import GhostTrack
 from challenges.services.cancellations import CancelWatch, cancel_announce, cancel_watch
 from challenges.services.leaderboards import leaderboard_announce
 from challenges.services.live import publish_run_epochs, publish_run_progress, publish_run_status
-from challenges.services.queue import run_enqueue
+from challenges.services.queue import run_enqueue_or_leave_to_sweeper
 from community.services.notifications import notification_create
 from descent.engine.spec import spec_hash
 
@@ -88,7 +88,7 @@ def run_create(
             lab_group=lab_group, enqueued_at=now, ghost_run=ghost_run,
         )
         if enqueue:
-            transaction.on_commit(lambda: run_enqueue(run))
+            transaction.on_commit(lambda: run_enqueue_or_leave_to_sweeper(run))
     return run
 
 

@@ -89,6 +89,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Redis down: a 503 with Retry-After, not a 500 (descent/unavailable.py).
+    "descent.unavailable.RedisUnavailableMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -338,6 +340,8 @@ CACHES = {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL or "redis://127.0.0.1:1/0",
         "KEY_PREFIX": "descent",
+        # A Redis that hangs costs a request seconds, not the server's threads for minutes.
+        "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 5},
     }
 }
 

@@ -41,12 +41,14 @@ from descent.stack.supervisor import Supervisor
 ROOT = Path(__file__).resolve().parent.parent.parent
 
 
-def _redis(env: dict[str, str]) -> EmbeddedRedis | None:
+def _redis(env: dict[str, str], *, appendonly: bool = False) -> EmbeddedRedis | None:
     """Start an embedded Redis unless REDIS_URL is set; put its URL into `env`."""
     if env.get("REDIS_URL"):
         return None
     var_dir = Path(env.get("DESCENT_VAR_DIR", ROOT / "var"))
-    redis = EmbeddedRedis(var_dir / "redis")
+    # Only `make run` keeps an append-only file: test sessions leave nothing behind.
+    redis = EmbeddedRedis(var_dir / ("redis" if appendonly else "redis-test"),
+                          appendonly=appendonly)
     env["REDIS_URL"] = redis.start()
     print(f"descent: embedded Redis at {env['REDIS_URL']}", flush=True)
     return redis
@@ -100,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
     if server not in ASGI_SERVERS:
         print(f"descent: DESCENT_ASGI_SERVER={server!r}: use uvicorn or daphne", file=sys.stderr)
         return 2
-    redis = _redis(env)
+    redis = _redis(env, appendonly=True)
     supervisor = Supervisor(env)
     supervisor.install_signal_handlers()
     code = 1
