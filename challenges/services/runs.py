@@ -307,8 +307,13 @@ class RunRecorder:
         records = list(self.buffer)
         # Layer samples are taken once: every try of the write stores the same ones.
         layers = self.instruments.take_layers() if self.instruments is not None else []
-        written = with_db_retry(lambda: self._write(records, layers),
-                                what=f"run {self.run_id} flush")
+        tries: list[int] = []
+
+        def write() -> tuple[Any] | None:
+            tries.append(1)
+            return self._write(records, layers, retry=len(tries) > 1)
+
+        written = with_db_retry(write, what=f"run {self.run_id} flush")
         if written is None:
             return False
         frame = written[0]
@@ -323,8 +328,8 @@ class RunRecorder:
             self.publish_race()
         return self.stopped_because != "cancelled"
 
-    def _write(self, records: list[dict[str, Any]],
-               layers: list[dict[str, Any]]) -> tuple[Any] | None:
+    def _write(self, records: list[dict[str, Any]], layers: list[dict[str, Any]],
+               retry: bool = False) -> tuple[Any] | None:
         """Store `records` as one chunk with the progress, in one transaction; None: not ours."""
         last = records[-1] if records else (self.last_record or {})
         progress = {
@@ -342,7 +347,10 @@ class RunRecorder:
                     self.stopped_because = self.stopped_because or "superseded"
                     return None
                 self.stopped_because = "cancelled"  # asked before this process listened
-            if records:
+            # A retry after a commit whose answer was lost finds its chunk already stored.
+            if records and not (retry and RunHistoryChunk.objects.filter(
+                    run_id=self.run_id, attempt=self.attempt,
+                    first_epoch=records[0]["epoch"]).exists()):
                 RunHistoryChunk.objects.create(run_id=self.run_id, attempt=self.attempt,
                                                first_epoch=records[0]["epoch"], records=records,
                                                layers=layers)

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from rest_framework.test import APIClient
 
 from challenges.models import Run, RunHistoryChunk
+from challenges.models.run import FINAL_STATUSES
 from challenges.selectors.history import run_history
 
 
@@ -77,3 +78,10 @@ def assert_one_clean_record(run: Run, *, epochs: int, max_attempt: int = 2) -> N
     history = run_history(run)
     assert [record["epoch"] for record in history] == list(range(1, run.epochs_done + 1))
     assert run.epochs_done == epochs
+
+
+def assert_no_stuck_runs() -> None:
+    """No run of this test's database is left outside a final state."""
+    stuck = list(Run.objects.exclude(status__in=FINAL_STATUSES)
+                 .values_list("pk", "status", "attempt"))
+    assert stuck == [], f"runs left without an end: {stuck}"

@@ -20,6 +20,7 @@ from challenges.services.runs import run_create
 from descent.celery import app
 from descent.engine.spec import parse_spec
 from tests.reliability.support import (
+    assert_no_stuck_runs,
     assert_one_clean_record,
     submit,
     training,
@@ -63,6 +64,7 @@ def test_a_database_blip_mid_run_is_retried_and_the_record_adds_up():
     assert run.status == RunStatus.SUCCEEDED, run.error
     # Retried in place (attempt 1), or handed to a new attempt: one result either way.
     assert_one_clean_record(run, epochs=400)
+    assert_no_stuck_runs()
 
 
 def queued_tasks() -> list[int]:

@@ -26,7 +26,13 @@ from challenges.models import Run, RunStatus
 from challenges.services import cancellations
 from community.models import Notification
 from descent.stack.redis_server import EmbeddedRedis
-from tests.reliability.support import assert_one_clean_record, training, wait_final, wait_for
+from tests.reliability.support import (
+    assert_no_stuck_runs,
+    assert_one_clean_record,
+    training,
+    wait_final,
+    wait_for,
+)
 from tests.support import stack
 from tests.support.factories import blobs_spec, make_challenge, make_user
 
@@ -100,6 +106,7 @@ def test_a_redis_restart_loses_no_run_and_the_outage_answers_503_and_1013(own_re
         finished = Notification.objects.filter(recipient=user, kind="run.finished",
                                                url=f"/runs/{run.pk}/")
         assert finished.count() == 1  # finished once
+    assert_no_stuck_runs()
     assert settings.REDIS_URL != url  # the session's own Redis was never touched
 
 

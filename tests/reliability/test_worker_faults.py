@@ -17,6 +17,7 @@ from challenges.models import Run, RunStatus
 from challenges.services.runs import HeartbeatThread, run_claim
 from challenges.services.sweeper import runs_sweep
 from tests.reliability.support import (
+    assert_no_stuck_runs,
     assert_one_clean_record,
     kill_holder,
     submit,
@@ -51,6 +52,7 @@ def test_a_killed_pool_child_trains_again_at_once_and_finishes_once():
     assert run.status == RunStatus.SUCCEEDED, run.error
     assert_one_clean_record(run, epochs=EPOCHS)
     assert run.attempt == 2
+    assert_no_stuck_runs()
 
 
 def test_a_killed_worker_is_replaced_and_the_run_finishes_on_the_new_one():
@@ -67,6 +69,7 @@ def test_a_killed_worker_is_replaced_and_the_run_finishes_on_the_new_one():
     assert run.status == RunStatus.SUCCEEDED, run.error
     assert_one_clean_record(run, epochs=EPOCHS)
     assert run.attempt == 2
+    assert_no_stuck_runs()
 
 
 def test_a_live_run_whose_epochs_outlast_the_stale_mark_is_not_taken_over():
