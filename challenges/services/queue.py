@@ -9,7 +9,6 @@ import logging
 
 from challenges.models import Run, RunStatus
 from descent.celery import app
-from descent.unavailable import UNAVAILABLE_ERRORS
 
 log = logging.getLogger(__name__)
 
@@ -26,18 +25,13 @@ def run_enqueue(run: Run) -> None:
     )
 
 
-def run_enqueue_or_leave_to_sweeper(run: Run) -> bool:
-    """Send the run's task; if Redis is down, leave the recorded run to the sweeper.
+def run_leave_to_sweeper(run: Run) -> None:
+    """Leave a recorded run whose task could not be sent (Redis down) to the sweeper.
 
     Called after the run's commit: the run is accepted and must not be lost. Its `enqueued_at`
-    is cleared, which the sweeper reads as "never sent", and sends it at its next sweep once
-    Redis is back (challenges/services/sweeper.py). Returns whether the task left now.
+    is cleared, which the sweeper reads as "never sent", and it sends the task at its next sweep
+    once Redis is back (challenges/services/sweeper.py).
     """
-    try:
-        run_enqueue(run)
-    except UNAVAILABLE_ERRORS:
-        log.warning("run %s: Redis unavailable, left to the sweeper to enqueue", run.pk,
-                    exc_info=True)
-        Run.objects.filter(pk=run.pk, status=RunStatus.QUEUED).update(enqueued_at=None)
-        return False
-    return True
+    log.warning("run %s: Redis unavailable, left to the sweeper to enqueue", run.pk,
+                exc_info=True)
+    Run.objects.filter(pk=run.pk, status=RunStatus.QUEUED).update(enqueued_at=None)

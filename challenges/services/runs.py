@@ -29,9 +29,10 @@ from challenges.selectors.ghosts import GhostTrack
 from challenges.services.cancellations import CancelWatch, cancel_announce, cancel_watch
 from challenges.services.leaderboards import leaderboard_announce
 from challenges.services.live import publish_run_epochs, publish_run_progress, publish_run_status
-from challenges.services.queue import run_enqueue_or_leave_to_sweeper
+from challenges.services.queue import run_enqueue, run_leave_to_sweeper
 from community.services.notifications import notification_create
 from descent.engine.spec import spec_hash
+from descent.unavailable import UNAVAILABLE_ERRORS
 
 # A recorder writes a history chunk at least this often, beats the heartbeat with it, and
 # then publishes it: a run's own watchers get at most ~10 messages a second, never an epoch
@@ -88,8 +89,16 @@ def run_create(
             lab_group=lab_group, enqueued_at=now, ghost_run=ghost_run,
         )
         if enqueue:
-            transaction.on_commit(lambda: run_enqueue_or_leave_to_sweeper(run))
+            transaction.on_commit(lambda: _enqueue_or_leave_to_sweeper(run))
     return run
+
+
+def _enqueue_or_leave_to_sweeper(run: Run) -> None:
+    # After the commit: a run that could not be queued (Redis down) is kept, never lost.
+    try:
+        run_enqueue(run)
+    except UNAVAILABLE_ERRORS:
+        run_leave_to_sweeper(run)
 
 
 def run_claim(*, run_id: int, worker_host: str, engine_version: str,
