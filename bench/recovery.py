@@ -12,7 +12,7 @@ DATABASE_URL), one training worker (one pool process), the maintenance worker an
 Prints, per kind, kill → training again (the next attempt's first stored epoch) and
 kill → final, min / median / max over the kills, and the run's own training time.
 
-    python -m bench.recovery [--kills 5] [--epochs 400]
+    python -m bench.recovery [--kills 5] [--epochs 400] [--kinds child,worker]
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ def main(argv: list[str]) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--kills", type=int, default=5)
     parser.add_argument("--epochs", type=int, default=400)
+    parser.add_argument("--kinds", default="child,worker", help="child, worker or both")
     args = parser.parse_args(argv)
     redis = bench_environment("recovery")
     supervisor = Supervisor(dict(os.environ))
@@ -122,7 +123,7 @@ def _measure(args: argparse.Namespace, supervisor: Supervisor) -> int:
     train_seconds = (run.finished_at - run.started_at).total_seconds()
 
     figures: dict[str, dict[str, list[float]]] = {}
-    for kind in ("child", "worker"):
+    for kind in args.kinds.split(","):
         again, final = [], []
         for _ in range(args.kills):
             run = run_submit(user=user, challenge=challenge, spec=spec)
@@ -149,6 +150,8 @@ def _measure(args: argparse.Namespace, supervisor: Supervisor) -> int:
     print(f"blobs n=3000, 2-8-3, {args.epochs} epochs: {train_seconds:.2f} s of training; "
           f"{args.kills} kills each, {os.environ['DATABASE_URL'].split(':')[0]}")
     for kind, label in (("child", "pool child SIGKILL"), ("worker", "whole worker SIGKILL")):
+        if kind not in figures:
+            continue
         print(_summary(f"{label}: kill -> training again", figures[kind]["again"]))
         print(_summary(f"{label}: kill -> final", figures[kind]["final"]))
     return 0

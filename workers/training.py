@@ -17,20 +17,19 @@ from challenges.models import Run, RunStatus
 from challenges.selectors.datasets import challenge_dataset, challenge_dataset_hash
 from challenges.selectors.ghosts import ghost_track
 from challenges.services.blueprint import blueprint_after_run
+from challenges.services.holder import HeartbeatThread, this_process
 from challenges.services.instruments import (
     TRAJECTORY_SNAPSHOTS,
     InstrumentRecorder,
     frames_forget_other_attempts,
 )
 from challenges.services.runs import (
-    HeartbeatThread,
     RunOutcome,
     RunRecorder,
     run_claim,
     run_finish,
     run_give_up,
     run_mark_cancelled,
-    this_process,
 )
 from challenges.services.terrain import terrain_request
 from challenges.services.verification import run_record_provenance

@@ -9,24 +9,25 @@ and stops.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import math
-import os
 import socket
-import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
+from django.db import DatabaseError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from challenges.models import Challenge, Run, RunHistoryChunk, RunStatus
 from challenges.selectors.ghosts import GhostTrack
 from challenges.services.cancellations import CancelWatch, cancel_announce, cancel_watch
+from challenges.services.holder import (
+    process_alive,
+    reset_connection,
+    with_db_retry,
+)
 from challenges.services.leaderboards import leaderboard_announce
 from challenges.services.live import publish_run_epochs, publish_run_progress, publish_run_status
 from challenges.services.queue import run_enqueue, run_leave_to_sweeper
@@ -39,9 +40,6 @@ from descent.unavailable import UNAVAILABLE_ERRORS
 # that the database does not have yet. A challenge's watchers see every run in the race, so
 # each run tells them at most twice a second (and always its last epoch): a thousand
 # watchers of three runs then cost one ASGI process ~6,000 frames a second, not 30,000.
-log = logging.getLogger(__name__)
-T = TypeVar("T")
-
 FLUSH_EVERY_EPOCHS = 100
 FLUSH_EVERY_SECONDS = 0.1
 RACE_EVERY_SECONDS = 0.5
@@ -136,11 +134,6 @@ def run_claim(*, run_id: int, worker_host: str, engine_version: str,
     return run
 
 
-def this_process() -> str:
-    """Name this process as `Run.worker_process` does: "hostname:pid"."""
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
 def _lost_holder_here(run_id: int) -> str | None:
     """Return the `worker_process` of a running run if it names a gone process of this host."""
     holder = (Run.objects.filter(pk=run_id, status=RunStatus.RUNNING)
@@ -151,97 +144,6 @@ def _lost_holder_here(run_id: int) -> str | None:
     if host != socket.gethostname() or not pid.isdigit():
         return None  # another host's process: only its heartbeat can tell
     return None if process_alive(int(pid)) else holder
-
-
-def process_alive(pid: int) -> bool:
-    """Tell whether process `pid` of this host lives (a zombie, killed but unreaped, does not)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return True  # no /proc: it answered the signal, so it lives
-
-
-def run_beat(*, run_id: int, attempt: int) -> bool:
-    """Beat the heartbeat of an attempt; return False once the attempt no longer holds the run."""
-    return bool(
-        Run.objects.filter(pk=run_id, attempt=attempt, status=RunStatus.RUNNING)
-        .update(heartbeat_at=timezone.now())
-    )
-
-
-class HeartbeatThread(threading.Thread):
-    """Beat a run's heartbeat every RUN_HEARTBEAT_BEAT_SECONDS while its attempt trains.
-
-    A thread, not the epoch callback: one epoch of a staff-sized spec can outlast the stale
-    mark, and the run must not look dead meanwhile. It stops when asked, or when the attempt
-    no longer holds the run (finished, cancelled or taken over). A failing write (the database
-    is away) is only logged: the next beat tries again, and a heartbeat that stays silent past
-    the stale mark hands the run to the next attempt, which is right if we cannot write.
-    """
-
-    def __init__(self, *, run_id: int, attempt: int, every: float | None = None) -> None:
-        super().__init__(name=f"heartbeat-run-{run_id}", daemon=True)
-        self.run_id, self.attempt = run_id, attempt
-        self.every = settings.RUN_HEARTBEAT_BEAT_SECONDS if every is None else every
-        self.stopped = threading.Event()
-
-    def run(self) -> None:
-        try:
-            while not self.stopped.wait(self.every):
-                try:
-                    if not run_beat(run_id=self.run_id, attempt=self.attempt):
-                        return
-                except DatabaseError:
-                    log.warning("run %s: heartbeat write failed; trying again", self.run_id,
-                                exc_info=True)
-                    _reset_connection()
-        finally:
-            connection.close()  # this thread's own connection
-
-    def stop(self) -> None:
-        """Stop beating (the caller is about to write the attempt's end, or gave it up)."""
-        self.stopped.set()
-        self.join(timeout=10)
-
-
-def _reset_connection() -> None:
-    # A connection that failed (terminated, refused) is dropped, so the next query connects
-    # anew; closing one that is already broken may raise again.
-    try:
-        connection.close()
-    except DatabaseError:
-        pass
-
-
-def with_db_retry(write: Callable[[], T], *, what: str,
-                  budget: float | None = None) -> T:
-    """Call `write` until it succeeds, reconnecting with backoff, for up to RUN_DB_RETRY_SECONDS.
-
-    For a worker's writes (epoch flushes, a run's end): a short database outage
-    (`pg_terminate_backend`, a restart, connection refused) costs a pause, not the run. `write`
-    must be all-or-nothing (one transaction), so trying it again never half-writes. The last
-    error is raised once the budget is spent.
-    """
-    deadline = time.monotonic() + (settings.RUN_DB_RETRY_SECONDS if budget is None else budget)
-    delay = 0.05
-    while True:
-        try:
-            return write()
-        except (OperationalError, InterfaceError):
-            if connection.in_atomic_block or time.monotonic() + delay > deadline:
-                raise
-            log.warning("%s: database write failed; retrying in %.2f s", what, delay,
-                        exc_info=True)
-            _reset_connection()
-            time.sleep(delay)
-            delay = min(delay * 2, 2.0)
 
 
 @dataclass
@@ -467,7 +369,7 @@ def run_give_up(*, run_id: int, attempt: int) -> bool:
         return bool(Run.objects.filter(pk=run_id, attempt=attempt, status=RunStatus.RUNNING)
                     .update(heartbeat_at=timezone.now() - 2 * heartbeat_stale_after()))
     except DatabaseError:
-        _reset_connection()
+        reset_connection()
         return False
 
 

@@ -14,7 +14,8 @@ import pytest
 from django.test import override_settings
 
 from challenges.models import Run, RunStatus
-from challenges.services.runs import HeartbeatThread, run_claim
+from challenges.services.holder import HeartbeatThread
+from challenges.services.runs import run_claim
 from challenges.services.sweeper import runs_sweep
 from tests.reliability.support import (
     assert_no_stuck_runs,
