@@ -50,3 +50,24 @@ def test_a_page_that_needs_redis_while_it_is_down_is_a_503_page():
     assert response["Retry-After"] == "5"
     assert response["Content-Type"].startswith("text/html")
     assert b"try again" in response.content
+
+
+def test_a_run_whose_task_cannot_be_sent_after_its_commit_is_kept_and_sent_by_the_next_sweep(
+        monkeypatch, django_capture_on_commit_callbacks):
+    from kombu.exceptions import OperationalError
+
+    from challenges.services import runs, sweeper
+    from challenges.services.submissions import run_submit
+
+    def broker_down(run):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(runs, "run_enqueue", broker_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        run = run_submit(user=make_user(), challenge=make_challenge(), spec=blobs_spec())
+    run.refresh_from_db()
+    assert run.status == "queued" and run.enqueued_at is None  # accepted, kept, not sent
+    sent = []
+    monkeypatch.setattr(sweeper, "run_enqueue", lambda again: sent.append(again.pk))
+    assert sweeper.runs_sweep().reenqueued == [run.pk]
+    assert sent == [run.pk]
