@@ -79,7 +79,8 @@ def stop_process(process: subprocess.Popen, grace: float = 10.0) -> None:
 
 def wait_for_worker(hostname: str, timeout: float = 30.0, broker: str | None = None) -> None:
     """Wait until the worker named `hostname` answers a broadcast ping (through `broker`)."""
-    pinger = Celery(broker=broker) if broker else app
+    # Not the current app: shared tasks of later tests must keep using the session's.
+    pinger = Celery(broker=broker, set_as_current=False) if broker else app
     deadline = time.monotonic() + timeout
     try:
         while time.monotonic() < deadline:
