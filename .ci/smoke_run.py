@@ -58,7 +58,8 @@ def main() -> int:
     port = free_port()
     (ROOT / "var").mkdir(exist_ok=True)
     log = open(ROOT / "var" / "smoke-run.log", "wb")
-    make = subprocess.Popen(["make", "run"],  # noqa: S607 (the user's make, as a user runs it) cwd=ROOT, env=dict(os.environ, PORT=str(port)),
+    make = subprocess.Popen(["make", "run"],  # noqa: S607 (the user's make, as a user runs it)
+                            cwd=ROOT, env=dict(os.environ, PORT=str(port)),
                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     seen: set[int] = set()
     ok = False

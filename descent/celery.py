@@ -23,10 +23,14 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "descent.settings.local")
 for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_variable, "1")
 
-# Periodic tasks (the sweepers), by task name.
+# Periodic tasks (the sweepers), by task name; settings' CELERY_TASK_ROUTES send them to the
+# maintenance queue. Runs are swept every 5 s: with the 10 s stale mark, a run whose whole
+# worker died trains again on another within ~15 s (docs/reliability.md); a sweep is one
+# indexed query when nothing is lost.
+RUNS_SWEEP_SECONDS = 5.0
 BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "heartbeat": {"task": "workers.tasks.beat_heartbeat", "schedule": 30.0},
-    "sweep-runs": {"task": "workers.tasks.sweep_runs", "schedule": 30.0},
+    "sweep-runs": {"task": "workers.tasks.sweep_runs", "schedule": RUNS_SWEEP_SECONDS},
     # Challenges that closed get their top entries verified; lost checks are sent again.
     "sweep-verifications": {"task": "workers.tasks.sweep_verifications", "schedule": 60.0},
 }

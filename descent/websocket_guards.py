@@ -6,6 +6,7 @@ routes through `LiveConsumer`):
 - a frame over MAX_INBOUND_BYTES, or a binary frame, closes the socket with 1009;
 - more than RATE_PER_SECOND frames a second (bursts to RATE_BURST) close it with 1008;
 - a frame that is not JSON — or nested too deeply to read — closes it with 1007;
+- Redis (the channel layer) unreachable at connect: accepted and closed with 1013;
 - once closed, the socket is closed: a second close, a send from a writer task or a frame that
   was already on its way is dropped instead of raising in the server ("Unexpected ASGI
   message 'websocket.close', after sending 'websocket.close'").
@@ -24,6 +25,7 @@ The ASGI middlewares, outermost first (`descent/asgi.py`):
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import time
@@ -37,6 +39,7 @@ from django.conf import settings
 from rest_framework.authtoken.models import Token
 
 from descent.client_address import scope_client_address
+from descent.unavailable import redis_unavailable
 
 log = logging.getLogger(__name__)
 
@@ -55,10 +58,41 @@ class GuardedConsumer(AsyncJsonWebsocketConsumer):
 
     closed: bool = False
 
+    accepted: bool = False
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        except Exception as exc:
+            if not redis_unavailable(exc):
+                raise
+            # The channel layer's receive of this socket's channel failed with Redis: end the
+            # socket with "try again later" (a no-op if it is closed already), not a traceback.
+            log.warning("WebSocket ended: Redis unavailable (%s)", exc)
+            with contextlib.suppress(Exception):
+                if not self.accepted:
+                    await self.accept()
+                await self.close(code=CLOSE_TRY_AGAIN_LATER)
+
     async def websocket_connect(self, message: dict[str, Any]) -> None:
         self.tokens = RATE_BURST
         self.last_refill = time.monotonic()
-        await super().websocket_connect(message)
+        try:
+            await super().websocket_connect(message)
+        except Exception as exc:
+            if not redis_unavailable(exc):
+                raise
+            # Redis (the channel layer) is down: an outage, so the client is told to come
+            # back later (1013) instead of losing the socket to an unhandled exception.
+            log.warning("WebSocket connect refused: Redis unavailable (%s)", exc)
+            if not self.accepted:
+                await self.accept()  # a close before accept would reach the client as a 403
+            await self.close(code=CLOSE_TRY_AGAIN_LATER)
+
+    async def accept(self, subprotocol: str | None = None,
+                     headers: list[tuple[bytes, bytes]] | None = None) -> None:
+        self.accepted = True
+        await super().accept(subprotocol=subprotocol, headers=headers)
 
     async def websocket_disconnect(self, message: dict[str, Any]) -> None:
         self.closed = True

@@ -11,11 +11,13 @@ import socket
 
 from billiard.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 
 from challenges.models import Run, RunStatus
 from challenges.selectors.datasets import challenge_dataset, challenge_dataset_hash
 from challenges.selectors.ghosts import ghost_track
 from challenges.services.blueprint import blueprint_after_run
+from challenges.services.holder import HeartbeatThread, this_process
 from challenges.services.instruments import (
     TRAJECTORY_SNAPSHOTS,
     InstrumentRecorder,
@@ -26,6 +28,7 @@ from challenges.services.runs import (
     RunRecorder,
     run_claim,
     run_finish,
+    run_give_up,
     run_mark_cancelled,
 )
 from challenges.services.terrain import terrain_request
@@ -44,9 +47,28 @@ LIVE_SHARE = 0.03
 def train_run(run_id: int) -> str:
     """Train run `run_id` to one final status; return what happened, for the task's result."""
     run = run_claim(run_id=run_id, worker_host=socket.gethostname(),
-                    engine_version=ENGINE_VERSION)
+                    worker_process=this_process(), engine_version=ENGINE_VERSION)
     if run is None:
         return "skipped: finished, held by a live worker, or out of attempts"
+    heartbeat = HeartbeatThread(run_id=run.pk, attempt=run.attempt)
+    heartbeat.start()
+    try:
+        return _train_claimed(run)
+    except (OperationalError, InterfaceError):
+        # The database stayed away longer than RUN_DB_RETRY_SECONDS: this attempt cannot
+        # record anything, so it stops, and the sweeper starts the next one (or fails the run
+        # with a reason once out of attempts). Never "failed" for our outage.
+        log.exception("run %s attempt %s: database unavailable; handed to the sweeper",
+                      run.pk, run.attempt)
+        heartbeat.stop()
+        run_give_up(run_id=run.pk, attempt=run.attempt)
+        return "database unavailable: the sweeper retries it as a new attempt"
+    finally:
+        heartbeat.stop()
+
+
+def _train_claimed(run: Run) -> str:
+    """Train a run this process just claimed, to one final status (see `train_run`)."""
     recorder = RunRecorder(run_id=run.pk, attempt=run.attempt,
                            challenge_slug=run.challenge.slug, user=run.owner.username,
                            epochs=run.spec["epochs"], ranked=run.ranked,
@@ -101,6 +123,8 @@ def train_run(run_id: int) -> str:
                   f"({settings.WORKER_MEMORY_LIMIT_MB} MiB). Use fewer or smaller layers or a "
                   "smaller batch_size. This did not count against your quota.",
         )
+    except (OperationalError, InterfaceError):
+        raise  # our database, not the run: see train_run
     except Exception as exc:
         log.exception("run %s attempt %s failed", run.pk, run.attempt)
         outcome = RunOutcome(

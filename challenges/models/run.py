@@ -49,6 +49,9 @@ class Run(models.Model):
     enqueued_at = models.DateTimeField(null=True, blank=True)
     cancel_requested = models.BooleanField(default=False)
     worker_host = models.CharField(max_length=200, blank=True, default="")
+    # "hostname:pid" of the process training the current attempt: a redelivered task on the
+    # same host takes the run over at once when that process is gone (services/runs.py).
+    worker_process = models.CharField(max_length=200, blank=True, default="")
     engine_version = models.CharField(max_length=20, blank=True, default="")
     # What else decides the numbers, recorded by the worker for verification (issue 15): the
     # Celery node that trained it, the data set's arrays, and the arithmetic underneath.

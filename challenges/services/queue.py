@@ -5,8 +5,12 @@ Tasks go by name through the app in `descent.celery`: the web side never imports
 
 from __future__ import annotations
 
-from challenges.models import Run
+import logging
+
+from challenges.models import Run, RunStatus
 from descent.celery import app
+
+log = logging.getLogger(__name__)
 
 TRAIN_TASK = "workers.tasks.train_run"
 # Seconds between the soft limit (the run ends as timed_out) and the hard kill (backstop).
@@ -19,3 +23,15 @@ def run_enqueue(run: Run) -> None:
     app.send_task(
         TRAIN_TASK, args=[run.pk], soft_time_limit=limit, time_limit=limit + HARD_LIMIT_GRACE
     )
+
+
+def run_leave_to_sweeper(run: Run) -> None:
+    """Leave a recorded run whose task could not be sent (Redis down) to the sweeper.
+
+    Called after the run's commit: the run is accepted and must not be lost. Its `enqueued_at`
+    is cleared, which the sweeper reads as "never sent", and it sends the task at its next sweep
+    once Redis is back (challenges/services/sweeper.py).
+    """
+    log.warning("run %s: Redis unavailable, left to the sweeper to enqueue", run.pk,
+                exc_info=True)
+    Run.objects.filter(pk=run.pk, status=RunStatus.QUEUED).update(enqueued_at=None)

@@ -10,23 +10,30 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import socket
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from challenges.models import Challenge, Run, RunHistoryChunk, RunStatus
 from challenges.selectors.ghosts import GhostTrack
 from challenges.services.cancellations import CancelWatch, cancel_announce, cancel_watch
+from challenges.services.holder import (
+    process_alive,
+    reset_connection,
+    with_db_retry,
+)
 from challenges.services.leaderboards import leaderboard_announce
 from challenges.services.live import publish_run_epochs, publish_run_progress, publish_run_status
-from challenges.services.queue import run_enqueue
+from challenges.services.queue import run_enqueue, run_leave_to_sweeper
 from community.services.notifications import notification_create
 from descent.engine.spec import spec_hash
+from descent.unavailable import UNAVAILABLE_ERRORS
 
 # A recorder writes a history chunk at least this often, beats the heartbeat with it, and
 # then publishes it: a run's own watchers get at most ~10 messages a second, never an epoch
@@ -80,27 +87,42 @@ def run_create(
             lab_group=lab_group, enqueued_at=now, ghost_run=ghost_run,
         )
         if enqueue:
-            transaction.on_commit(lambda: run_enqueue(run))
+            transaction.on_commit(lambda: _enqueue_or_leave_to_sweeper(run))
     return run
 
 
+def _enqueue_or_leave_to_sweeper(run: Run) -> None:
+    # After the commit: a run that could not be queued (Redis down) is kept, never lost.
+    try:
+        run_enqueue(run)
+    except UNAVAILABLE_ERRORS:
+        run_leave_to_sweeper(run)
+
+
 def run_claim(*, run_id: int, worker_host: str, engine_version: str,
-              now: dt.datetime | None = None) -> Run | None:
+              worker_process: str = "", now: dt.datetime | None = None) -> Run | None:
     """Start the next attempt of a run, or return None when there is nothing to do.
 
-    A worker may take a run that is queued, or running with a stale heartbeat (its worker
-    died). A finished run, or one that a live worker is training, is left alone: a task that
-    was delivered twice does nothing the second time.
+    A worker may take a run that is queued, or running but lost: its heartbeat is older than
+    the stale mark (its worker died, anywhere), or the process that holds it (`worker_process`,
+    "hostname:pid") ran on this host and is gone (its pool child was killed: Celery requeued the
+    task at once, and so does this take it over). A finished run, or one that a live process is
+    training (it beats every RUN_HEARTBEAT_BEAT_SECONDS, however long an epoch), is left alone:
+    a task that was delivered twice does nothing the second time.
     """
     now = now or timezone.now()
     with transaction.atomic():
         claimable = Q(status=RunStatus.QUEUED) | Q(
             status=RunStatus.RUNNING, heartbeat_at__lt=now - heartbeat_stale_after()
         )
+        holder = _lost_holder_here(run_id)
+        if holder is not None:
+            claimable |= Q(status=RunStatus.RUNNING, worker_process=holder)
         updated = (
             Run.objects.filter(claimable, pk=run_id, attempt__lt=settings.RUN_MAX_ATTEMPTS)
             .update(status=RunStatus.RUNNING, attempt=F("attempt") + 1, heartbeat_at=now,
                     started_at=now, worker_host=worker_host[:200],
+                    worker_process=worker_process[:200],
                     engine_version=engine_version, epochs_done=0)
         )
         if not updated:
@@ -110,6 +132,18 @@ def run_claim(*, run_id: int, worker_host: str, engine_version: str,
         RunHistoryChunk.objects.filter(run=run).exclude(attempt=run.attempt).delete()
         publish_run_status(run)  # on commit
     return run
+
+
+def _lost_holder_here(run_id: int) -> str | None:
+    """Return the `worker_process` of a running run if it names a gone process of this host."""
+    holder = (Run.objects.filter(pk=run_id, status=RunStatus.RUNNING)
+              .values_list("worker_process", flat=True).first())
+    if not holder:
+        return None
+    host, _, pid = holder.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return None  # another host's process: only its heartbeat can tell
+    return None if process_alive(int(pid)) else holder
 
 
 @dataclass
@@ -174,31 +208,27 @@ class RunRecorder:
                              ghost=self.ghost_at(self.last_record))
 
     def flush(self) -> bool:
-        """Write buffered epochs and beat the heartbeat; return False if the run is not ours."""
-        records, self.buffer = self.buffer, []
+        """Write buffered epochs and beat the heartbeat; return False if the run is not ours.
+
+        The buffer is emptied only once its chunk is committed, and the write is retried
+        through a short database outage (`with_db_retry`): `epochs_done` never counts an epoch
+        that the stored history lacks.
+        """
         self.last_flush = time.monotonic()
-        last = self.last_record or {}
-        progress = {
-            "heartbeat_at": timezone.now(), "epochs_done": self.epochs_done,
-            "train_loss": _finite(last.get("train_loss")),
-            "val_loss": _finite(last.get("val_loss")),
-        }
-        ours = Run.objects.filter(pk=self.run_id, attempt=self.attempt, status=RunStatus.RUNNING)
+        records = list(self.buffer)
+        # Layer samples are taken once: every try of the write stores the same ones.
         layers = self.instruments.take_layers() if self.instruments is not None else []
-        frame = None
-        with transaction.atomic():
-            # One query on the usual path; only when it matches nothing do we ask why.
-            if not ours.filter(cancel_requested=False).update(**progress):
-                if not ours.update(**progress):
-                    self.stopped_because = self.stopped_because or "superseded"
-                    return False
-                self.stopped_because = "cancelled"  # asked before this process listened
-            if records:
-                RunHistoryChunk.objects.create(run_id=self.run_id, attempt=self.attempt,
-                                               first_epoch=records[0]["epoch"], records=records,
-                                               layers=layers)
-            if self.instruments is not None:
-                frame = self.instruments.write_frames()
+        tries: list[int] = []
+
+        def write() -> tuple[Any] | None:
+            tries.append(1)
+            return self._write(records, layers, retry=len(tries) > 1)
+
+        written = with_db_retry(write, what=f"run {self.run_id} flush")
+        if written is None:
+            return False
+        frame = written[0]
+        del self.buffer[:len(records)]
         # Committed: now the watchers may hear of it.
         publish_run_epochs(run_id=self.run_id, records=records, epochs=self.epochs,
                            epoch_ended_at=self.last_epoch_at,
@@ -208,6 +238,36 @@ class RunRecorder:
         if records and time.monotonic() - self.last_race_publish >= RACE_EVERY_SECONDS:
             self.publish_race()
         return self.stopped_because != "cancelled"
+
+    def _write(self, records: list[dict[str, Any]], layers: list[dict[str, Any]],
+               retry: bool = False) -> tuple[Any] | None:
+        """Store `records` as one chunk with the progress, in one transaction; None: not ours."""
+        last = records[-1] if records else (self.last_record or {})
+        progress = {
+            "heartbeat_at": timezone.now(),
+            "epochs_done": last.get("epoch", self.epochs_done) if records else self.epochs_done,
+            "train_loss": _finite(last.get("train_loss")),
+            "val_loss": _finite(last.get("val_loss")),
+        }
+        ours = Run.objects.filter(pk=self.run_id, attempt=self.attempt, status=RunStatus.RUNNING)
+        frame = None
+        with transaction.atomic():
+            # One query on the usual path; only when it matches nothing do we ask why.
+            if not ours.filter(cancel_requested=False).update(**progress):
+                if not ours.update(**progress):
+                    self.stopped_because = self.stopped_because or "superseded"
+                    return None
+                self.stopped_because = "cancelled"  # asked before this process listened
+            # A retry after a commit whose answer was lost finds its chunk already stored.
+            if records and not (retry and RunHistoryChunk.objects.filter(
+                    run_id=self.run_id, attempt=self.attempt,
+                    first_epoch=records[0]["epoch"]).exists()):
+                RunHistoryChunk.objects.create(run_id=self.run_id, attempt=self.attempt,
+                                               first_epoch=records[0]["epoch"], records=records,
+                                               layers=layers)
+            if self.instruments is not None:
+                frame = self.instruments.write_frames()
+        return (frame,)
 
 
 @dataclass(frozen=True)
@@ -243,18 +303,27 @@ def run_finish(*, recorder: RunRecorder, outcome: RunOutcome) -> Run | None:
         return None
     recorder.publish_race()  # the last epoch always reaches the race, before the status
     last = recorder.last_record or {}
-    finished = Run.objects.filter(
-        pk=recorder.run_id, attempt=recorder.attempt, status=RunStatus.RUNNING
-    ).update(
-        status=outcome.status, finished_at=timezone.now(), heartbeat_at=timezone.now(),
-        val_score=_finite(outcome.val_score), test_score=_finite(outcome.test_score),
-        diagnoses=outcome.diagnoses, error=outcome.error, epochs_done=recorder.epochs_done,
-        train_loss=_finite(last.get("train_loss")), val_loss=_finite(last.get("val_loss")),
-    )
-    if not finished:
+
+    def finish() -> Run | None:
+        with transaction.atomic():
+            finished = Run.objects.filter(
+                pk=recorder.run_id, attempt=recorder.attempt, status=RunStatus.RUNNING
+            ).update(
+                status=outcome.status, finished_at=timezone.now(), heartbeat_at=timezone.now(),
+                val_score=_finite(outcome.val_score), test_score=_finite(outcome.test_score),
+                diagnoses=outcome.diagnoses, error=outcome.error,
+                epochs_done=recorder.epochs_done, train_loss=_finite(last.get("train_loss")),
+                val_loss=_finite(last.get("val_loss")),
+            )
+            if not finished:
+                return None
+            run = Run.objects.select_related("challenge", "owner").get(pk=recorder.run_id)
+            notify_run_finished(run)
+            return run
+
+    run = with_db_retry(finish, what=f"run {recorder.run_id} finish")
+    if run is None:
         return None
-    run = Run.objects.select_related("challenge", "owner").get(pk=recorder.run_id)
-    notify_run_finished(run)
     publish_run_status(run)
     if run.status == RunStatus.SUCCEEDED and run.ranked:
         leaderboard_announce(challenge=run.challenge)
@@ -287,6 +356,21 @@ def run_cancel(*, run: Run) -> Run:
         transaction.on_commit(lambda: cancel_announce(run.pk))
     run.refresh_from_db()
     return run
+
+
+def run_give_up(*, run_id: int, attempt: int) -> bool:
+    """Hand an attempt that cannot go on (its database writes kept failing) to the sweeper.
+
+    Best effort, as the database may still be away: the heartbeat is set past the stale mark,
+    so the next sweep enqueues the run as its next attempt (or fails it, out of attempts).
+    Left as it is, the heartbeat goes stale by itself anyway.
+    """
+    try:
+        return bool(Run.objects.filter(pk=run_id, attempt=attempt, status=RunStatus.RUNNING)
+                    .update(heartbeat_at=timezone.now() - 2 * heartbeat_stale_after()))
+    except DatabaseError:
+        reset_connection()
+        return False
 
 
 def run_mark_cancelled(*, recorder: RunRecorder) -> Run | None:

@@ -7,7 +7,10 @@ from typing import Any
 
 from rest_framework import status
 from rest_framework.exceptions import APIException, Throttled
+from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from descent.unavailable import RETRY_AFTER_SECONDS, redis_unavailable, unavailable_body
 
 
 class TooManyRequests(APIException):
@@ -50,6 +53,10 @@ def bounded(detail: Any) -> Any:
 
 def exception_handler(exc: Exception, context: dict[str, Any]):
     """Handle as DRF does, bound the body, give every 429 Retry-After and `retry_after`."""
+    if redis_unavailable(exc):
+        # An outage, not a bug: 503 with Retry-After (descent/unavailable.py).
+        return Response(unavailable_body(), status=status.HTTP_503_SERVICE_UNAVAILABLE,
+                        headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

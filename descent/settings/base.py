@@ -16,6 +16,7 @@ from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 from descent.client_address import trusted_proxies_from_env
+from descent.stack.servers import MAINTENANCE_QUEUE as MAINTENANCE_QUEUE_NAME
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(os.environ.get("DESCENT_VAR_DIR", BASE_DIR / "var"))
@@ -88,6 +89,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Redis down: a 503 with Retry-After, not a 500 (descent/unavailable.py).
+    "descent.unavailable.RedisUnavailableMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -337,6 +340,8 @@ CACHES = {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL or "redis://127.0.0.1:1/0",
         "KEY_PREFIX": "descent",
+        # A Redis that hangs costs a request seconds, not the server's threads for minutes.
+        "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 5},
     }
 }
 
@@ -353,9 +358,17 @@ EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Descent <noreply@descent.local>")
 
-# Runs: a running run whose worker has not beaten its heartbeat for this long is taken over
-# by the sweeper (the next attempt); after RUN_MAX_ATTEMPTS attempts it fails with a reason.
-RUN_HEARTBEAT_STALE_SECONDS = int(os.environ.get("RUN_HEARTBEAT_STALE_SECONDS", "90"))
+# Runs: a thread of the training process beats the run's heartbeat every
+# RUN_HEARTBEAT_BEAT_SECONDS, whatever an epoch lasts. A running run whose heartbeat is older
+# than RUN_HEARTBEAT_STALE_SECONDS lost its worker: a redelivered task takes it over at once,
+# the sweeper re-enqueues it (the next attempt); after RUN_MAX_ATTEMPTS attempts it fails with
+# a reason. On the same host a redelivered task does not wait for the stale mark: it takes over
+# as soon as the process named in `Run.worker_process` is gone (docs/reliability.md).
+RUN_HEARTBEAT_BEAT_SECONDS = float(os.environ.get("RUN_HEARTBEAT_BEAT_SECONDS", "2"))
+RUN_HEARTBEAT_STALE_SECONDS = int(os.environ.get("RUN_HEARTBEAT_STALE_SECONDS", "10"))
+# How long a worker retries a failing database write (an epoch flush, a run's end) with
+# backoff before it gives the attempt up to the sweeper (docs/reliability.md).
+RUN_DB_RETRY_SECONDS = float(os.environ.get("RUN_DB_RETRY_SECONDS", "30"))
 RUN_MAX_ATTEMPTS = int(os.environ.get("RUN_MAX_ATTEMPTS", "3"))
 # Address-space limit of each worker child (MiB): a runaway spec gets a MemoryError, becomes a
 # failed run, and the worker survives.
@@ -410,6 +423,12 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_WORKER_DIRECT = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TIMEZONE = "UTC"
+# Sweeps and the beat's own heartbeat go to a queue of their own, served by a worker that
+# trains nothing (`--pool solo`): a pool busy with long runs never starves them.
+MAINTENANCE_QUEUE = MAINTENANCE_QUEUE_NAME  # declared once, beside the worker's command line
+MAINTENANCE_TASKS = ("workers.tasks.beat_heartbeat", "workers.tasks.sweep_runs",
+                     "workers.tasks.sweep_verifications")
+CELERY_TASK_ROUTES = {name: {"queue": MAINTENANCE_QUEUE} for name in MAINTENANCE_TASKS}
 # The periodic tasks (sweepers) are in descent/celery.py, next to the app.
 
 # The live instruments of every run (boundary frames, layer statistics, the trajectory):

@@ -3,7 +3,14 @@
 import os
 
 from descent.settings.base import *  # noqa: F403
-from descent.settings.base import CACHES, CHANNEL_LAYERS, DATABASES, VAR_DIR, require_redis_url
+from descent.settings.base import (
+    CACHES,
+    CHANNEL_LAYERS,
+    DATABASES,
+    MAINTENANCE_TASKS,
+    VAR_DIR,
+    require_redis_url,
+)
 
 require_redis_url()
 
@@ -12,6 +19,8 @@ require_redis_url()
 # consumes a task or a message left in a shared Redis by another session.
 TEST_NAMESPACE = os.environ.setdefault("DESCENT_TEST_NAMESPACE", f"test{os.getpid()}")
 CELERY_TASK_DEFAULT_QUEUE = f"{TEST_NAMESPACE}.celery"
+MAINTENANCE_QUEUE = f"{TEST_NAMESPACE}.maintenance"
+CELERY_TASK_ROUTES = {name: {"queue": MAINTENANCE_QUEUE} for name in MAINTENANCE_TASKS}
 CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = f"{TEST_NAMESPACE}.asgi"
 CACHES["default"]["KEY_PREFIX"] = TEST_NAMESPACE
 

@@ -1,7 +1,8 @@
 """`python -m descent.stack run|test|web|worker|beat`: make run, make test, and one process each.
 
 run:  start Redis (embedded unless REDIS_URL), migrate, seed the demo world, start a Celery
-      worker, the Celery beat scheduler and the ASGI server; once the server listens and the
+      worker, the maintenance worker (sweeps, on the `maintenance` queue), the Celery beat
+      scheduler and the ASGI server; once the server listens and the
       worker answers a ping, print the home page's URL and the admin login;
       on Ctrl-C (SIGINT or SIGTERM) stop every process it started.
 test: start Redis (embedded unless REDIS_URL), run pytest with the given arguments, stop Redis,
@@ -32,6 +33,7 @@ from descent.stack.servers import (
     asgi_server_command,
     celery_beat_command,
     celery_worker_command,
+    maintenance_worker_command,
     wait_for_port,
 )
 from descent.stack.supervisor import Supervisor
@@ -39,19 +41,21 @@ from descent.stack.supervisor import Supervisor
 ROOT = Path(__file__).resolve().parent.parent.parent
 
 
-def _redis(env: dict[str, str]) -> EmbeddedRedis | None:
+def _redis(env: dict[str, str], *, appendonly: bool = False) -> EmbeddedRedis | None:
     """Start an embedded Redis unless REDIS_URL is set; put its URL into `env`."""
     if env.get("REDIS_URL"):
         return None
     var_dir = Path(env.get("DESCENT_VAR_DIR", ROOT / "var"))
-    redis = EmbeddedRedis(var_dir / "redis")
+    # Only `make run` keeps an append-only file: test sessions leave nothing behind.
+    redis = EmbeddedRedis(var_dir / ("redis" if appendonly else "redis-test"),
+                          appendonly=appendonly)
     env["REDIS_URL"] = redis.start()
     print(f"descent: embedded Redis at {env['REDIS_URL']}", flush=True)
     return redis
 
 
-def _manage(env: dict[str, str], *args: str) -> None:
-    subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], env=env, check=True)
+def _manage_command(*args: str) -> list[str]:
+    return [sys.executable, str(ROOT / "manage.py"), *args]
 
 
 def _wait_ready(url: str, port: int, worker: str, env: dict[str, str], timeout: float,
@@ -98,34 +102,52 @@ def run(args: argparse.Namespace) -> int:
     if server not in ASGI_SERVERS:
         print(f"descent: DESCENT_ASGI_SERVER={server!r}: use uvicorn or daphne", file=sys.stderr)
         return 2
-    redis = _redis(env)
     supervisor = Supervisor(env)
+    # First of all: a Ctrl-C from here on, set-up included, is an orderly stop of everything.
     supervisor.install_signal_handlers()
+    redis: EmbeddedRedis | None = None
     code = 1
     try:
-        _manage(env, "migrate", "--noinput", "-v", "0")
-        _manage(env, "seed_demo")
+        redis = _redis(env, appendonly=True)
+        for name, command in (("migrate", ["migrate", "--noinput", "-v", "0"]),
+                              ("seed_demo", ["seed_demo"])):
+            result = supervisor.run_step(name, _manage_command(*command))
+            if result is None:
+                return 0  # stopped by a signal
+            if result != 0:
+                print(f"descent: set-up step {name} failed with exit code {result}",
+                      file=sys.stderr)
+                return 1
         worker = f"worker{port}@{socket.gethostname()}"
         supervisor.start("worker", celery_worker_command(
             hostname=worker, concurrency=args.concurrency))
+        supervisor.start("maintenance", maintenance_worker_command(
+            hostname=f"maintenance{port}@{socket.gethostname()}"))
         var_dir = Path(env.get("DESCENT_VAR_DIR", ROOT / "var"))
         supervisor.start("beat", celery_beat_command(schedule=var_dir / "celerybeat-schedule"))
-        supervisor.start("server", asgi_server_command(server, host=host, port=port))
+        server_command = asgi_server_command(server, host=host, port=port)
+        if server == "uvicorn":
+            # Open WebSockets get 5 s on stop; then Uvicorn closes them (no SIGKILL needed).
+            server_command += ["--timeout-graceful-shutdown", "5"]
+        supervisor.start("server", server_command)
         url = f"http://{host}:{port}"
         problem = _wait_ready(url, port, worker, env, 60, supervisor)
-        if problem is not None and not supervisor.stopping:
+        if supervisor.stopping:
+            return 0
+        if problem is not None:
             dead = supervisor.dead_child()
             why = f"{dead.name} exited with {dead.process.returncode}" if dead else problem
             print(f"descent: {url} did not come up within 60 s ({why})", file=sys.stderr)
             return 1
-        if not supervisor.stopping:
-            _manage(env, "ensure_admin", "--url", url)
-            print(f"descent: serving on {url}/  (the home page; Ctrl-C stops everything)",
-                  flush=True)
+        result = supervisor.run_step("ensure_admin", _manage_command("ensure_admin", "--url", url))
+        if result is None:
+            return 0
+        print(f"descent: serving on {url}/  (the home page; Ctrl-C stops everything)",
+              flush=True)
         code = supervisor.wait()
-    except subprocess.CalledProcessError as exc:
-        print(f"descent: set-up step failed: {exc}", file=sys.stderr)
     finally:
+        # Every process it started, set-up steps included, is gone before this returns (and
+        # so before `make` does): the supervisor waits for each process group to empty.
         killed = supervisor.stop()
         if redis is not None:
             redis.stop()

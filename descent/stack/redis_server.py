@@ -54,11 +54,17 @@ def _pings(port: int) -> bool:
 
 @dataclass
 class EmbeddedRedis:
-    """A redis-server child process that keeps nothing on disk."""
+    """A redis-server child process; with `appendonly`, its data survives a restart.
+
+    `make run` keeps an append-only file in `var/redis` (`appendfsync everysec`, as
+    docs/deploy.md recommends): a restart of Redis then keeps the queued and unacknowledged
+    tasks, instead of leaving every queued run to the sweeper. `make test` keeps nothing.
+    """
 
     workdir: Path
     port: int = 0
     process: subprocess.Popen | None = None
+    appendonly: bool = False
 
     @property
     def url(self) -> str:
@@ -74,7 +80,8 @@ class EmbeddedRedis:
             "--port", str(self.port),
             "--bind", "127.0.0.1",
             "--save", "",
-            "--appendonly", "no",
+            "--appendonly", "yes" if self.appendonly else "no",
+            "--appendfsync", "everysec",
             "--dir", str(self.workdir),
             "--daemonize", "no",
             "--logfile", str(self.workdir / "redis.log"),

@@ -79,6 +79,20 @@ def celery_worker_command(*, hostname: str, concurrency: int = 1, queues: Sequen
     return [*command, *extra]
 
 
+# The queue of the sweeps and the beat's heartbeat (settings' MAINTENANCE_QUEUE and
+# CELERY_TASK_ROUTES): its worker trains nothing, so a pool busy with runs never delays them.
+MAINTENANCE_QUEUE = "maintenance"
+
+
+def maintenance_worker_command(*, hostname: str, queue: str = MAINTENANCE_QUEUE,
+                               loglevel: str = "INFO", quiet: bool = False,
+                               extra: Sequence[str] = ()) -> list[str]:
+    """Return the command of the maintenance worker: one process (`--pool solo`), its queue only."""
+    return celery_worker_command(hostname=hostname, concurrency=1, queues=[queue],
+                                 loglevel=loglevel, quiet=quiet,
+                                 extra=["--pool", "solo", *extra])
+
+
 def celery_beat_command(*, schedule: str | Path, loglevel: str = "INFO") -> list[str]:
     """Return the command of the Celery beat scheduler (run exactly one per deployment)."""
     return [str(BIN / "celery"), "-A", CELERY_APP, "beat", "--loglevel", loglevel,

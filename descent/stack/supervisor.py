@@ -92,6 +92,23 @@ class Supervisor:
         self.children.append(child)
         return child
 
+    def run_step(self, name: str, args: Sequence[str]) -> int | None:
+        """Run a set-up command (migrate, seed) to its end; None if a signal came first.
+
+        The step runs in a session of its own, as every child does, so the terminal's Ctrl-C
+        reaches only us: we then leave it to `stop`, which ends it with the rest, instead of
+        reading its death by SIGINT as a failed set-up.
+        """
+        if self.stopping:
+            return None
+        child = self.start(name, args)
+        while child.process.poll() is None:
+            if self.stopping:
+                return None  # still in `children`: `stop` ends it
+            time.sleep(0.05)
+        self.children.remove(child)
+        return child.process.returncode
+
     def install_signal_handlers(self) -> None:
         """Turn SIGINT and SIGTERM into an orderly stop of every child."""
 

@@ -15,12 +15,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from celery import Celery
 from django.conf import settings
 from django.db import connection
 
 from descent.celery import app
 from descent.stack.redis_server import free_port
-from descent.stack.servers import asgi_server_command, celery_worker_command, wait_for_port
+from descent.stack.servers import (
+    asgi_server_command,
+    celery_beat_command,
+    celery_worker_command,
+    maintenance_worker_command,
+    wait_for_port,
+)
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -70,14 +77,64 @@ def stop_process(process: subprocess.Popen, grace: float = 10.0) -> None:
     process.wait(5)
 
 
-def wait_for_worker(hostname: str, timeout: float = 30.0) -> None:
-    """Wait until the worker named `hostname` answers a broadcast ping."""
+def wait_for_worker(hostname: str, timeout: float = 30.0, broker: str | None = None) -> None:
+    """Wait until the worker named `hostname` answers a broadcast ping (through `broker`)."""
+    # Not the current app: shared tasks of later tests must keep using the session's.
+    pinger = Celery(broker=broker, set_as_current=False) if broker else app
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        replies = app.control.ping(destination=[hostname], timeout=0.5)
-        if replies:
-            return
+    try:
+        while time.monotonic() < deadline:
+            replies = pinger.control.ping(destination=[hostname], timeout=0.5)
+            if replies:
+                return
+    finally:
+        if pinger is not app:
+            pinger.close()
     raise TimeoutError(f"Celery worker {hostname} did not answer a ping in {timeout} s")
+
+
+@contextmanager
+def _process(args: list[str], log_name: str, env: dict[str, str],
+             ready: str | None = None) -> Iterator[subprocess.Popen]:
+    """Run `args` in a session of its own, logging to var/test-logs; stop its whole group."""
+    log = settings.VAR_DIR / "test-logs" / log_name
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            args, cwd=ROOT, env=process_env(**env), start_new_session=True,
+            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        )
+        try:
+            if ready is not None:
+                wait_for_worker(ready, broker=env.get("REDIS_URL"))
+            yield process
+        finally:
+            stop_process(process)
+
+
+@contextmanager
+def maintenance_worker(**env: str) -> Iterator[tuple[subprocess.Popen, str]]:
+    """Run the maintenance worker (`--pool solo`, the session's maintenance queue)."""
+    hostname = f"maint-{uuid.uuid4().hex[:8]}@localhost"
+    args = maintenance_worker_command(hostname=hostname, queue=settings.MAINTENANCE_QUEUE,
+                                      extra=["--without-mingle", "--without-gossip"])
+    with _process(args, f"{hostname}.log", env, ready=hostname) as process:
+        yield process, hostname
+
+
+@contextmanager
+def celery_beat(**env: str) -> Iterator[subprocess.Popen]:
+    """Run the beat scheduler: it sends the sweeps to the session's maintenance queue."""
+    schedule = settings.VAR_DIR / "test-logs" / f"beat-{uuid.uuid4().hex[:8]}"
+    with _process(celery_beat_command(schedule=schedule), f"{schedule.name}.log", env) as beat:
+        yield beat
+
+
+@contextmanager
+def sweeping(**env: str) -> Iterator[None]:
+    """Run the sweeper as `make run` does: beat plus the maintenance worker."""
+    with maintenance_worker(**env), celery_beat(**env):
+        yield
 
 
 @contextmanager
@@ -106,7 +163,7 @@ def celery_worker(*, concurrency: int = 1, queues: str | None = None, purge: boo
             stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
         )
         try:
-            wait_for_worker(hostname)
+            wait_for_worker(hostname, broker=env.get("REDIS_URL"))
             yield process, hostname
         finally:
             stop_process(process)

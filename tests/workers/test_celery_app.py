@@ -39,3 +39,25 @@ def test_beat_schedule_names_registered_tasks() -> None:
 def test_a_real_worker_runs_a_task_through_redis(live_worker: str) -> None:
     result = echo.delay("gradient descent")
     assert result.get(timeout=30) == "gradient descent"
+
+
+def test_sweeps_and_beats_heartbeat_go_to_the_maintenance_queue_and_runs_do_not() -> None:
+    def queue_of(task: str) -> str:
+        return app.amqp.router.route({}, task)["queue"].name
+
+    for task in ("workers.tasks.sweep_runs", "workers.tasks.sweep_verifications",
+                 "workers.tasks.beat_heartbeat"):
+        assert queue_of(task) == settings.MAINTENANCE_QUEUE
+    assert queue_of("workers.tasks.train_run") == settings.CELERY_TASK_DEFAULT_QUEUE
+    # Every task beat sends is one the maintenance worker serves.
+    assert {entry["task"] for entry in app.conf.beat_schedule.values()} <= set(
+        settings.MAINTENANCE_TASKS)
+
+
+def test_the_maintenance_worker_is_one_solo_process_on_its_queue_only() -> None:
+    from descent.stack.servers import MAINTENANCE_QUEUE, maintenance_worker_command
+
+    command = maintenance_worker_command(hostname="maint@h")
+    assert command[command.index("--queues") + 1] == MAINTENANCE_QUEUE == "maintenance"
+    assert command[command.index("--pool") + 1] == "solo"
+    assert command[command.index("--concurrency") + 1] == "1"
