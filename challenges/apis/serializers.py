@@ -354,7 +354,14 @@ class LeaderboardOutputSerializer(serializers.Serializer):
     ties = serializers.CharField()
     verified_only = serializers.BooleanField(help_text="only entries a second worker "
                                              "reproduced (`?verified=1`), with their ranks")
-    entries = LeaderboardEntrySerializer(many=True)
+    entries = LeaderboardEntrySerializer(many=True, help_text="this page's entries")
+    own = LeaderboardEntrySerializer(allow_null=True, help_text="the caller's own entry, "
+                                     "wherever it ranks; null signed out or unranked")
+    count = serializers.IntegerField(help_text="entries on the whole board (or verified)")
+    page = serializers.IntegerField()
+    page_size = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
 
 
 class BlueprintNodeOutputSerializer(serializers.Serializer):

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from challenges.models import Challenge, Run, RunHistoryChunk, RunStatus
 from challenges.selectors.ghosts import GhostTrack
+from challenges.services.best_entries import best_entries_refresh_run
 from challenges.services.cancellations import CancelWatch, cancel_announce, cancel_watch
 from challenges.services.leaderboards import leaderboard_announce
 from challenges.services.live import publish_run_epochs, publish_run_progress, publish_run_status
@@ -243,21 +244,26 @@ def run_finish(*, recorder: RunRecorder, outcome: RunOutcome) -> Run | None:
         return None
     recorder.publish_race()  # the last epoch always reaches the race, before the status
     last = recorder.last_record or {}
-    finished = Run.objects.filter(
-        pk=recorder.run_id, attempt=recorder.attempt, status=RunStatus.RUNNING
-    ).update(
-        status=outcome.status, finished_at=timezone.now(), heartbeat_at=timezone.now(),
-        val_score=_finite(outcome.val_score), test_score=_finite(outcome.test_score),
-        diagnoses=outcome.diagnoses, error=outcome.error, epochs_done=recorder.epochs_done,
-        train_loss=_finite(last.get("train_loss")), val_loss=_finite(last.get("val_loss")),
-    )
-    if not finished:
-        return None
-    run = Run.objects.select_related("challenge", "owner").get(pk=recorder.run_id)
-    notify_run_finished(run)
-    publish_run_status(run)
-    if run.status == RunStatus.SUCCEEDED and run.ranked:
-        leaderboard_announce(challenge=run.challenge)
+    with transaction.atomic():
+        finished = Run.objects.filter(
+            pk=recorder.run_id, attempt=recorder.attempt, status=RunStatus.RUNNING
+        ).update(
+            status=outcome.status, finished_at=timezone.now(), heartbeat_at=timezone.now(),
+            val_score=_finite(outcome.val_score), test_score=_finite(outcome.test_score),
+            diagnoses=outcome.diagnoses, error=outcome.error, epochs_done=recorder.epochs_done,
+            train_loss=_finite(last.get("train_loss")), val_loss=_finite(last.get("val_loss")),
+        )
+        if not finished:
+            return None
+        run = Run.objects.select_related("challenge", "owner").get(pk=recorder.run_id)
+        ranks = run.status == RunStatus.SUCCEEDED and run.ranked
+        if ranks:
+            # The kept board moves with the finish, in its transaction (services/best_entries).
+            best_entries_refresh_run(run=run)
+        notify_run_finished(run)
+        publish_run_status(run)  # on commit
+        if ranks:
+            leaderboard_announce(challenge=run.challenge)  # on commit
     return run
 
 
@@ -314,6 +320,27 @@ def run_disqualify(*, run: Run, reason: str) -> Run:
         raise ValueError("a disqualification needs a reason the builder can read")
     run.disqualified_reason = reason.strip()
     run.save(update_fields=["disqualified_reason"])
+    best_entries_refresh_run(run=run)
+    leaderboard_announce(challenge=run.challenge)  # on commit
+    return run
+
+
+@transaction.atomic
+def run_requalify(*, run: Run) -> Run:
+    """Clear a disqualification: the run ranks again if it would."""
+    run.disqualified_reason = ""
+    run.save(update_fields=["disqualified_reason"])
+    best_entries_refresh_run(run=run)
+    leaderboard_announce(challenge=run.challenge)  # on commit
+    return run
+
+
+@transaction.atomic
+def run_set_ranked(*, run: Run, ranked: bool) -> Run:
+    """Put a run on its challenge's board or take it off (staff, in the admin)."""
+    run.ranked = ranked
+    run.save(update_fields=["ranked"])
+    best_entries_refresh_run(run=run)
     leaderboard_announce(challenge=run.challenge)  # on commit
     return run
 
