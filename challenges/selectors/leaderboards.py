@@ -88,8 +88,8 @@ def _entries(challenge: Challenge, rows: Iterable[BestEntry], ranks: Iterable[in
     ]
 
 
-_ROW_FIELDS = ("owner_id", "run_id", "score", "parameter_count", "submitted_at",
-               "owner__username", "run__val_score", "run__test_score",
+_ROW_FIELDS = ("owner_id", "run_id", "basis", "score", "sort_key", "parameter_count",
+               "submitted_at", "owner__username", "run__val_score", "run__test_score",
                *(f"run__verification__{name}" for name in VERIFICATION_FIELDS))
 
 
@@ -181,7 +181,7 @@ def best_ranks_of(*, user: Any, challenges: Iterable[Challenge]) -> dict[int, Le
     """
     by_id = {challenge.pk: challenge for challenge in challenges}
     rows = _rows(BestEntry.objects.filter(owner=user, challenge_id__in=by_id)).only(
-        "challenge_id", "basis", "sort_key", *_ROW_FIELDS)
+        "challenge_id", *_ROW_FIELDS)
     found: dict[int, LeaderboardEntry] = {}
     for row in rows:
         challenge = by_id[row.challenge_id]
