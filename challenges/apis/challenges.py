@@ -15,7 +15,11 @@ from challenges.apis.serializers import (
     ChallengeOutputSerializer,
     LeaderboardOutputSerializer,
 )
-from challenges.selectors.leaderboards import TIE_BREAK_TEXT, leaderboard_page
+from challenges.selectors.leaderboards import (
+    TIE_BREAK_TEXT,
+    leaderboard_page_data,
+    leaderboard_rank_of,
+)
 from challenges.selectors.visibility import challenge_get, challenges_published
 from challenges.services.submissions import quota_status
 from descent.api.pagination import CappedPageNumberPagination
@@ -104,15 +108,28 @@ class LeaderboardApi(ServiceApi):
         page_size = int_param(request, "page_size", default=LEADERBOARD_PAGE_SIZE, minimum=1,
                               maximum=LEADERBOARD_MAX_PAGE_SIZE)
         challenge = challenge_get(slug=slug, viewer=request.user)
-        page = leaderboard_page(challenge=challenge, offset=(page_number - 1) * page_size,
-                                limit=page_size, viewer=request.user, verified=verified)
+        page = leaderboard_page_data(challenge=challenge, offset=(page_number - 1) * page_size,
+                                     limit=page_size, verified=verified)
+        own = None
+        if request.user.is_authenticated:
+            own = next((e for e in page["entries"] if e["user"] == request.user.username),
+                       None)
+            if own is None:
+                entry = leaderboard_rank_of(challenge=challenge, user=request.user)
+                if entry is not None and (not verified or entry.verified):
+                    own = entry.as_dict()
         url = request.build_absolute_uri()
-        more = page_number * page_size < page.count
-        board = {"challenge": challenge, "ties": TIE_BREAK_TEXT, "verified_only": verified,
-                 "entries": page.entries, "own": page.own, "count": page.count,
-                 "page": page_number, "page_size": page_size,
-                 "next": replace_query_param(url, "page", page_number + 1) if more else None,
-                 "previous": (None if page_number == 1 else
-                              remove_query_param(url, "page") if page_number == 2 else
-                              replace_query_param(url, "page", page_number - 1))}
-        return Response(LeaderboardOutputSerializer(board).data)
+        more = page_number * page_size < page["count"]
+        # Built as the output serializer's shape (the schema), without its per-field walk:
+        # the entries are already JSON-ready (LeaderboardEntry.as_dict), from the cache.
+        return Response({
+            "challenge": challenge.slug, "ranked_by": challenge.ranked_by,
+            "metric": challenge.metric, "higher_is_better": challenge.higher_is_better,
+            "ties": TIE_BREAK_TEXT, "verified_only": verified,
+            "entries": page["entries"], "own": own, "count": page["count"],
+            "page": page_number, "page_size": page_size,
+            "next": replace_query_param(url, "page", page_number + 1) if more else None,
+            "previous": (None if page_number == 1 else
+                         remove_query_param(url, "page") if page_number == 2 else
+                         replace_query_param(url, "page", page_number - 1)),
+        })

@@ -55,6 +55,11 @@ class Migration(migrations.Migration):
             ],
         ),
         migrations.AddField(
+            model_name='challenge',
+            name='board_version',
+            field=models.PositiveBigIntegerField(default=0, editable=False),
+        ),
+        migrations.AddField(
             model_name='run',
             name='estimated_work',
             field=models.BigIntegerField(default=0),

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.cache import cache
 from django.db.models import Q, QuerySet
 
 from challenges.models import BestEntry, Challenge, VerificationStatus
@@ -156,6 +157,72 @@ def leaderboard_page(*, challenge: Challenge, offset: int, limit: int, viewer: A
                 verification_of(row.run) or {}).get("status") == VerificationStatus.REPRODUCED):
             own = _entries(challenge, [row], [_rank_of(challenge, row)], val_ranks)[0]
     return LeaderboardPage(entries=entries, count=count, own=own)
+
+
+# What one kept row contributes to a leaderboard row, read as plain values (no model objects:
+# at a page of 100 rows, building three model instances per row cost more than the query).
+_VALUE_FIELDS = ("owner_id", "run_id", "score", "parameter_count", "submitted_at",
+                 "owner__username", "run__val_score", "run__test_score",
+                 "run__verification__status", "run__verification__checked_at",
+                 "run__verification__detail")
+# A cached page lives until its board changes (the key holds the version) or this long.
+PAGE_CACHE_SECONDS = 300
+
+
+def _entry_dict(row: dict[str, Any], rank: int, val_ranks: dict[int, int] | None) -> dict:
+    closed = val_ranks is not None
+    val_rank = val_ranks.get(row["owner_id"]) if closed else None
+    status = row["run__verification__status"]
+    checked_at = row["run__verification__checked_at"]
+    return {
+        "rank": rank, "user": row["owner__username"], "run": row["run_id"],
+        "score": row["score"], "val_score": row["run__val_score"],
+        "test_score": row["run__test_score"] if closed else None,
+        "parameter_count": row["parameter_count"],
+        "submitted_at": row["submitted_at"].isoformat(), "val_rank": val_rank,
+        "rank_change": None if val_rank is None else val_rank - rank,
+        "verification": None if status is None else {
+            "status": status, "checked_at": checked_at.isoformat() if checked_at else None,
+            "detail": row["run__verification__detail"] or {}},
+    }
+
+
+def leaderboard_page_data(*, challenge: Challenge, offset: int, limit: int,
+                          verified: bool = False) -> dict[str, Any]:
+    """Return `{"entries": [...], "count": n}` of one page, as the API sends it (cached).
+
+    The same entries as `leaderboard_page`, as dicts (`LeaderboardEntry.as_dict`). Cached
+    under the challenge's `board_version`, which every change to what the board shows bumps
+    in its own transaction: a reader after that commit never gets the old page, so the cache
+    is exact, not merely fresh enough.
+    """
+    field = challenge.ranked_by
+    # The creation time too: a database flushed or restored under the same Redis must not
+    # meet the pages of an earlier challenge with the same id and version.
+    key = (f"leaderboard:{challenge.pk}:{challenge.created_at.timestamp()}:"
+           f"{challenge.board_version}:{field}:{int(verified)}:{offset}:{limit}")
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    val_ranks = _val_ranks(challenge) if field == "test_score" else None
+    board = _board(challenge, field)
+    if verified:
+        reproduced = list(board.values_list("run_id", "run__verification__status"))
+        places = [place for place, (_, status) in enumerate(reproduced, start=1)
+                  if status == VerificationStatus.REPRODUCED]
+        page_places = places[offset:offset + limit]
+        run_ids = [reproduced[place - 1][0] for place in page_places]
+        by_run = {row["run_id"]: row for row in
+                  board.filter(run_id__in=run_ids).values(*_VALUE_FIELDS)}
+        rows, ranks, count = [by_run[run_id] for run_id in run_ids], page_places, len(places)
+    else:
+        rows = list(board.values(*_VALUE_FIELDS)[offset:offset + limit])
+        ranks, count = range(offset + 1, offset + len(rows) + 1), board.count()
+    data = {"entries": [_entry_dict(row, rank, val_ranks) for row, rank in zip(rows, ranks,
+                                                                                strict=True)],
+            "count": count}
+    cache.set(key, data, PAGE_CACHE_SECONDS)
+    return data
 
 
 def leaderboard_rank_of(*, challenge: Challenge, user: Any) -> LeaderboardEntry | None:

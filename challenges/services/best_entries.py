@@ -61,32 +61,56 @@ def _lock_builder(owner_id: int) -> None:
     list(get_user_model().objects.select_for_update().filter(pk=owner_id).values_list("pk"))
 
 
-def best_entries_refresh(*, challenge: Challenge, owner_id: int) -> None:
-    """Recompute one builder's kept entries on one challenge from their runs (both bases)."""
+def board_changed(*, challenge_id: int) -> None:
+    """Note, in the caller's transaction, that the challenge's leaderboard shows something new.
+
+    Cached leaderboard pages are keyed by `Challenge.board_version`: once this commits, no
+    reader finds the old page, and a rollback leaves the version as it was.
+    """
+    Challenge.objects.filter(pk=challenge_id).update(board_version=F("board_version") + 1)
+
+
+def best_entries_refresh(*, challenge: Challenge, owner_id: int) -> bool:
+    """Recompute one builder's kept entries on one challenge from their runs (both bases).
+
+    Return whether anything changed (and then bump the board's version).
+    """
+    changed = False
     with transaction.atomic():
         _lock_builder(owner_id)
+        kept = {row.basis: row for row in
+                BestEntry.objects.filter(challenge=challenge, owner_id=owner_id)}
         for basis in BASES:
             best = (eligible_runs(challenge=challenge, basis=basis)
                     .filter(owner_id=owner_id)
                     .only("pk", "owner_id", basis, "parameter_count", "created_at")
                     .first())
+            row = kept.get(basis)
             if best is None:
-                BestEntry.objects.filter(challenge=challenge, basis=basis,
-                                         owner_id=owner_id).delete()
+                if row is not None:
+                    row.delete()
+                    changed = True
                 continue
             score = getattr(best, basis)
-            BestEntry.objects.update_or_create(
-                challenge=challenge, basis=basis, owner_id=owner_id,
-                defaults={"run_id": best.pk, "score": score,
-                          "sort_key": _sort_key(challenge, score),
-                          "parameter_count": best.parameter_count,
-                          "submitted_at": best.created_at},
-            )
+            fields = {"run_id": best.pk, "score": score, "sort_key": _sort_key(challenge, score),
+                      "parameter_count": best.parameter_count, "submitted_at": best.created_at}
+            if row is None:
+                BestEntry.objects.create(challenge=challenge, basis=basis, owner_id=owner_id,
+                                         **fields)
+                changed = True
+            elif any(getattr(row, name) != value for name, value in fields.items()):
+                for name, value in fields.items():
+                    setattr(row, name, value)
+                row.save(update_fields=list(fields))
+                changed = True
+        if changed:
+            board_changed(challenge_id=challenge.pk)
+    return changed
 
 
-def best_entries_refresh_run(*, run: Run) -> None:
-    """Refresh the kept entries of `run`'s builder on `run`'s challenge."""
-    best_entries_refresh(challenge=run.challenge, owner_id=run.owner_id)
+def best_entries_refresh_run(*, run: Run) -> bool:
+    """Refresh the kept entries of `run`'s builder on `run`'s challenge; True if they moved."""
+    return best_entries_refresh(challenge=run.challenge, owner_id=run.owner_id)
 
 
 def best_entries_expected(*, challenge: Challenge) -> set[KeptEntry]:
@@ -149,4 +173,5 @@ def best_entries_rebuild(*, challenge: Challenge,
                        parameter_count=entry.parameter_count,
                        submitted_at=submitted[entry.run_id])
              for entry in expected], batch_size=1000)
+        board_changed(challenge_id=challenge.pk)
     return len(expected)

@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 
 from challenges.models import Challenge
 from challenges.services.runs import run_disqualify
+from challenges.services.verification import verification_request
 from tests.support.factories import make_challenge, make_run, make_user
 
 pytestmark = pytest.mark.django_db
@@ -84,12 +85,17 @@ def test_a_page_past_the_end_is_empty_not_an_error():
     assert response["entries"] == [] and response["count"] == 2 and response["next"] is None
 
 
-def test_a_disqualified_best_run_leaves_the_api_board_at_once():
+def test_a_cached_page_never_outlives_a_change_to_the_board():
     challenge, users = board(2, 1, "dq")
+    path = "/api/challenges/dq/leaderboard/"
+    assert [e["user"] for e in api().get(path).json()["entries"]] == ["dq-001", "dq-000"]
     best = challenge.runs.get(owner=users[1])
+    verification_request(runs=[best])  # the entry now says "pending"
+    assert api().get(path).json()["entries"][0]["verification"]["status"] == "pending"
     run_disqualify(run=best, reason="used the test set")
-    entries = api().get("/api/challenges/dq/leaderboard/").json()["entries"]
-    assert [e["user"] for e in entries] == ["dq-000"]
+    assert [e["user"] for e in api().get(path).json()["entries"]] == ["dq-000"]
+    make_run(challenge, users[1], val_score=0.99)
+    assert [e["user"] for e in api().get(path).json()["entries"]] == ["dq-001", "dq-000"]
 
 
 def count_queries(client, path: str) -> int:
