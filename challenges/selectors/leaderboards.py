@@ -12,6 +12,7 @@ scores never do. Ties: better score, then fewer parameters, then earlier submiss
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -167,6 +168,8 @@ _VALUE_FIELDS = ("owner_id", "run_id", "score", "parameter_count", "submitted_at
                  "run__verification__detail")
 # A cached page lives until its board changes (the key holds the version) or this long.
 PAGE_CACHE_SECONDS = 300
+# Part of the key: a deploy that changes what is cached never reads an older release's pages.
+PAGE_CACHE_FORMAT = 2
 
 
 def _entry_dict(row: dict[str, Any], rank: int, val_ranks: dict[int, int] | None) -> dict:
@@ -187,11 +190,24 @@ def _entry_dict(row: dict[str, Any], rank: int, val_ranks: dict[int, int] | None
     }
 
 
-def leaderboard_page_data(*, challenge: Challenge, offset: int, limit: int,
-                          verified: bool = False) -> dict[str, Any]:
-    """Return `{"entries": [...], "count": n}` of one page, as the API sends it (cached).
+@dataclass(frozen=True)
+class LeaderboardPageData:
+    """One page as the API sends it: the entries' JSON text, ready to splice, and the count."""
 
-    The same entries as `leaderboard_page`, as dicts (`LeaderboardEntry.as_dict`). Cached
+    entries_json: str
+    count: int
+    users: tuple[str, ...]  # the page's builders, in order (to find the viewer's row)
+
+    def entries(self) -> list[dict[str, Any]]:
+        return json.loads(self.entries_json)
+
+
+def leaderboard_page_data(*, challenge: Challenge, offset: int, limit: int,
+                          verified: bool = False) -> LeaderboardPageData:
+    """Return one page's entries as JSON text and the board's count, as the API sends them.
+
+    The same entries as `leaderboard_page`, as `LeaderboardEntry.as_dict` gives them,
+    encoded once per change of the board rather than once per request. Cached
     under the challenge's `board_version`, which every change to what the board shows bumps
     in its own transaction: a reader after that commit never gets the old page, so the cache
     is exact, not merely fresh enough.
@@ -199,7 +215,7 @@ def leaderboard_page_data(*, challenge: Challenge, offset: int, limit: int,
     field = challenge.ranked_by
     # The creation time too: a database flushed or restored under the same Redis must not
     # meet the pages of an earlier challenge with the same id and version.
-    key = (f"leaderboard:{challenge.pk}:{challenge.created_at.timestamp()}:"
+    key = (f"leaderboard:{PAGE_CACHE_FORMAT}:{challenge.pk}:{challenge.created_at.timestamp()}:"
            f"{challenge.board_version}:{field}:{int(verified)}:{offset}:{limit}")
     cached = cache.get(key)
     if cached is not None:
@@ -218,9 +234,9 @@ def leaderboard_page_data(*, challenge: Challenge, offset: int, limit: int,
     else:
         rows = list(board.values(*_VALUE_FIELDS)[offset:offset + limit])
         ranks, count = range(offset + 1, offset + len(rows) + 1), board.count()
-    data = {"entries": [_entry_dict(row, rank, val_ranks) for row, rank in zip(rows, ranks,
-                                                                                strict=True)],
-            "count": count}
+    entries = [_entry_dict(row, rank, val_ranks) for row, rank in zip(rows, ranks, strict=True)]
+    data = LeaderboardPageData(entries_json=json.dumps(entries), count=count,
+                               users=tuple(entry["user"] for entry in entries))
     cache.set(key, data, PAGE_CACHE_SECONDS)
     return data
 
