@@ -20,6 +20,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from challenges.models import Challenge, Run, RunHistoryChunk, RunStatus
+from challenges.selectors.datasets import challenge_dataset
 from challenges.selectors.ghosts import GhostTrack
 from challenges.services.best_entries import best_entries_refresh_run
 from challenges.services.cancellations import CancelWatch, cancel_announce, cancel_watch
@@ -27,6 +28,7 @@ from challenges.services.leaderboards import leaderboard_announce
 from challenges.services.live import publish_run_epochs, publish_run_progress, publish_run_status
 from challenges.services.queue import run_enqueue
 from community.services.notifications import notification_create
+from descent.engine.budget import estimate_budget
 from descent.engine.spec import spec_hash
 
 # A recorder writes a history chunk at least this often, beats the heartbeat with it, and
@@ -63,8 +65,12 @@ def run_create(
     lab_group: Any = None,
     enqueue: bool = True,
     ghost_run: Run | None = None,
+    estimated_work: int | None = None,
 ) -> Run:
     """Write a queued run of an already checked, normalised spec; enqueue it after commit.
+
+    `estimated_work` (multiply-adds, the budget's estimate) picks the run's queue; when not
+    given it is estimated here from the challenge's data.
 
     The one place a `Run` row is written, private to challenges: `run_submit`, `lab_submit`,
     `run_rerun` and the demo seed (which trains in-process, so `enqueue=False`) call it; the
@@ -72,6 +78,8 @@ def run_create(
     commits, so a worker never looks for a run that a rollback undid.
     """
     now = now or timezone.now()
+    if estimated_work is None:
+        estimated_work = work_estimate(challenge=challenge, spec=spec)
     with transaction.atomic():
         run = Run.objects.create(
             owner=owner, challenge=challenge, spec=spec, spec_hash=spec_hash(spec, parsed=True),
@@ -79,10 +87,18 @@ def run_create(
             quota_day=utc_day(now), counts_toward_quota=counts_toward_quota, ranked=ranked,
             shared=shared, parameter_count=parameter_count, forked_from=forked_from,
             lab_group=lab_group, enqueued_at=now, ghost_run=ghost_run,
+            estimated_work=estimated_work,
         )
         if enqueue:
             transaction.on_commit(lambda: run_enqueue(run))
     return run
+
+
+def work_estimate(*, challenge: Challenge, spec: dict[str, Any]) -> int:
+    """Estimate the multiply-adds of training a normalised spec on the challenge's data."""
+    data = challenge_dataset(challenge)
+    return estimate_budget(spec, n_inputs=data.n_inputs, n_train=len(data.X_train),
+                           parsed=True).macs_total
 
 
 def run_claim(*, run_id: int, worker_host: str, engine_version: str,

@@ -3,7 +3,14 @@
 import os
 
 from descent.settings.base import *  # noqa: F403
-from descent.settings.base import CACHES, CHANNEL_LAYERS, DATABASES, VAR_DIR, require_redis_url
+from descent.settings.base import (
+    CACHES,
+    CHANNEL_LAYERS,
+    DATABASES,
+    VAR_DIR,
+    celery_task_queues,
+    require_redis_url,
+)
 
 require_redis_url()
 
@@ -12,6 +19,10 @@ require_redis_url()
 # consumes a task or a message left in a shared Redis by another session.
 TEST_NAMESPACE = os.environ.setdefault("DESCENT_TEST_NAMESPACE", f"test{os.getpid()}")
 CELERY_TASK_DEFAULT_QUEUE = f"{TEST_NAMESPACE}.celery"
+RUN_QUEUE_SHORT = f"{TEST_NAMESPACE}.short"
+RUN_QUEUE_LONG = f"{TEST_NAMESPACE}.long"
+CELERY_TASK_QUEUES = celery_task_queues(CELERY_TASK_DEFAULT_QUEUE, RUN_QUEUE_SHORT,
+                                        RUN_QUEUE_LONG)
 CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = f"{TEST_NAMESPACE}.asgi"
 CACHES["default"]["KEY_PREFIX"] = TEST_NAMESPACE
 

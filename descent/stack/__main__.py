@@ -33,6 +33,7 @@ from descent.stack.servers import (
     celery_beat_command,
     celery_worker_command,
     wait_for_port,
+    worker_pools,
 )
 from descent.stack.supervisor import Supervisor
 
@@ -106,8 +107,10 @@ def run(args: argparse.Namespace) -> int:
         _manage(env, "migrate", "--noinput", "-v", "0")
         _manage(env, "seed_demo")
         worker = f"worker{port}@{socket.gethostname()}"
-        supervisor.start("worker", celery_worker_command(
-            hostname=worker, concurrency=args.concurrency))
+        for pool in worker_pools(env, concurrency=args.concurrency):  # short and long runs
+            supervisor.start(pool.name, celery_worker_command(
+                hostname=worker.replace("worker", pool.name, 1), concurrency=pool.concurrency,
+                queues=pool.queues))
         var_dir = Path(env.get("DESCENT_VAR_DIR", ROOT / "var"))
         supervisor.start("beat", celery_beat_command(schedule=var_dir / "celerybeat-schedule"))
         supervisor.start("server", asgi_server_command(server, host=host, port=port))
@@ -190,7 +193,8 @@ def main(argv: list[str] | None = None) -> int:
     worker_parser.add_argument("--concurrency", type=int,
                                default=int(os.environ.get("WORKER_CONCURRENCY", "2")))
     worker_parser.add_argument("--queues", default=os.environ.get("WORKER_QUEUES", ""),
-                               help="comma-separated; empty: the default queue")
+                               help="comma-separated; empty: every queue (the default one, "
+                                    "short and long runs)")
     beat_parser = commands.add_parser("beat", help="become the Celery beat scheduler (once!)")
     beat_parser.add_argument("--schedule", default=os.environ.get(
         "CELERY_BEAT_SCHEDULE_FILE", str(ROOT / "var" / "celerybeat-schedule")))
