@@ -221,6 +221,7 @@ RUN_READONLY_FIELDS = [
     "forked_from",
     "lab_group",
     "attempt",
+    "waiting",
     "heartbeat_at",
     "enqueued_at",
     "cancel_requested",

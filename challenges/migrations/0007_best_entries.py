@@ -61,6 +61,15 @@ class Migration(migrations.Migration):
         ),
         migrations.AddField(
             model_name='run',
+            name='waiting',
+            field=models.BooleanField(default=False),
+        ),
+        migrations.AddIndex(
+            model_name='run',
+            index=models.Index(fields=['owner', 'status', 'waiting'], name='run_owner_in_flight'),
+        ),
+        migrations.AddField(
+            model_name='run',
             name='estimated_work',
             field=models.BigIntegerField(default=0),
         ),

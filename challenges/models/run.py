@@ -45,6 +45,9 @@ class Run(models.Model):
     lab_group = models.UUIDField(null=True, blank=True, db_index=True)
 
     attempt = models.PositiveIntegerField(default=0)
+    # Queued but held back: its builder already has MAX_RUNS_IN_FLIGHT_PER_USER runs in
+    # flight (services/fair_share.py sends its task when one of them ends).
+    waiting = models.BooleanField(default=False)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     enqueued_at = models.DateTimeField(null=True, blank=True)
     cancel_requested = models.BooleanField(default=False)
@@ -88,6 +91,7 @@ class Run(models.Model):
             models.Index(fields=["owner", "challenge", "-created_at"],
                          name="run_owner_challenge_newest"),
             models.Index(fields=["owner", "-created_at"], name="run_owner_newest"),
+            models.Index(fields=["owner", "status", "waiting"], name="run_owner_in_flight"),
         ]
 
     def __str__(self) -> str:

@@ -53,7 +53,7 @@ def _sort_key(challenge: Challenge, score: float) -> float:
     return -score if challenge.higher_is_better else score
 
 
-def _lock_builder(owner_id: int) -> None:
+def lock_builder(owner_id: int) -> None:
     # One builder's refreshes run one at a time (SELECT ... FOR UPDATE on PostgreSQL; SQLite
     # serialises writers anyway): two of their runs finishing at once must not each compute
     # the best from a view that lacks the other's run. After the lock, READ COMMITTED sees
@@ -77,7 +77,7 @@ def best_entries_refresh(*, challenge: Challenge, owner_id: int) -> bool:
     """
     changed = False
     with transaction.atomic():
-        _lock_builder(owner_id)
+        lock_builder(owner_id)
         kept = {row.basis: row for row in
                 BestEntry.objects.filter(challenge=challenge, owner_id=owner_id)}
         for basis in BASES:

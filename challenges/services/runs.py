@@ -24,6 +24,7 @@ from challenges.selectors.datasets import challenge_dataset
 from challenges.selectors.ghosts import GhostTrack
 from challenges.services.best_entries import best_entries_refresh_run
 from challenges.services.cancellations import CancelWatch, cancel_announce, cancel_watch
+from challenges.services.fair_share import run_waits, runs_dispatch
 from challenges.services.leaderboards import leaderboard_announce
 from challenges.services.live import publish_run_epochs, publish_run_progress, publish_run_status
 from challenges.services.queue import run_enqueue
@@ -81,15 +82,19 @@ def run_create(
     if estimated_work is None:
         estimated_work = work_estimate(challenge=challenge, spec=spec)
     with transaction.atomic():
+        # Fair shares: past the builder's cap the run waits (services/fair_share.py).
+        waiting = enqueue and run_waits(owner_id=owner.pk)
         run = Run.objects.create(
             owner=owner, challenge=challenge, spec=spec, spec_hash=spec_hash(spec, parsed=True),
             note=note,
             quota_day=utc_day(now), counts_toward_quota=counts_toward_quota, ranked=ranked,
             shared=shared, parameter_count=parameter_count, forked_from=forked_from,
             lab_group=lab_group, enqueued_at=now, ghost_run=ghost_run,
-            estimated_work=estimated_work,
+            estimated_work=estimated_work, waiting=waiting,
         )
-        if enqueue:
+        if waiting:
+            runs_dispatch(owner_id=owner.pk)  # tells it its place
+        elif enqueue:
             transaction.on_commit(lambda: run_enqueue(run))
     return run
 
@@ -278,6 +283,7 @@ def run_finish(*, recorder: RunRecorder, outcome: RunOutcome) -> Run | None:
             best_entries_refresh_run(run=run)
         notify_run_finished(run)
         publish_run_status(run)  # on commit
+        runs_dispatch(owner_id=run.owner_id)  # a place in flight is free
         if ranks:
             leaderboard_announce(challenge=run.challenge)  # on commit
     return run
@@ -297,12 +303,14 @@ def notify_run_finished(run: Run) -> None:
 def run_cancel(*, run: Run) -> Run:
     """Cancel a run: at once if queued, within one epoch if running; no-op if it ended."""
     now = timezone.now()
-    if Run.objects.filter(pk=run.pk, status=RunStatus.QUEUED).update(
-        status=RunStatus.CANCELLED, finished_at=now, cancel_requested=True,
-        error="Cancelled before it started.",
-    ):
-        run.refresh_from_db()
-        publish_run_status(run)
+    with transaction.atomic():
+        if Run.objects.filter(pk=run.pk, status=RunStatus.QUEUED).update(
+            status=RunStatus.CANCELLED, finished_at=now, cancel_requested=True,
+            error="Cancelled before it started.", waiting=False,
+        ):
+            run.refresh_from_db()
+            publish_run_status(run)
+            runs_dispatch(owner_id=run.owner_id)  # its place, in flight or in line, is free
     if Run.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(cancel_requested=True):
         # The worker hears this before its next epoch ends; the flag covers a worker that was
         # not listening yet (it reads it at its next flush, within 0.1 s).

@@ -418,6 +418,9 @@ CELERY_WORKER_DIRECT = True
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_DEFAULT_QUEUE", "celery")
 RUN_QUEUE_SHORT = os.environ.get("RUN_QUEUE_SHORT", "short")
 RUN_QUEUE_LONG = os.environ.get("RUN_QUEUE_LONG", "long")
+# Fair shares: a builder's runs in flight (queued with a task sent, or running) at most; the
+# rest wait, in order, for one of them to end. 0: no cap.
+MAX_RUNS_IN_FLIGHT_PER_USER = int(os.environ.get("MAX_RUNS_IN_FLIGHT_PER_USER", "4"))
 RUN_LONG_WORK_THRESHOLD = int(os.environ.get("RUN_LONG_WORK_THRESHOLD", "1000000000"))
 
 
