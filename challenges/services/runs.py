@@ -22,7 +22,7 @@ from django.utils import timezone
 from challenges.models import Challenge, Run, RunHistoryChunk, RunStatus
 from challenges.selectors.datasets import challenge_dataset
 from challenges.selectors.ghosts import GhostTrack
-from challenges.services.best_entries import best_entries_refresh_run
+from challenges.services.best_entries import best_entries_refresh_run, lock_builder
 from challenges.services.cancellations import CancelWatch, cancel_announce, cancel_watch
 from challenges.services.fair_share import run_waits, runs_dispatch
 from challenges.services.leaderboards import leaderboard_announce
@@ -120,7 +120,10 @@ def run_claim(*, run_id: int, worker_host: str, engine_version: str,
             status=RunStatus.RUNNING, heartbeat_at__lt=now - heartbeat_stale_after()
         )
         updated = (
-            Run.objects.filter(claimable, pk=run_id, attempt__lt=settings.RUN_MAX_ATTEMPTS)
+            # A waiting run (fair shares) has no task of its own yet: a stray one must not
+            # start it past its builder's cap.
+            Run.objects.filter(claimable, pk=run_id, attempt__lt=settings.RUN_MAX_ATTEMPTS,
+                               waiting=False)
             .update(status=RunStatus.RUNNING, attempt=F("attempt") + 1, heartbeat_at=now,
                     started_at=now, worker_host=worker_host[:200],
                     engine_version=engine_version, epochs_done=0)
@@ -304,6 +307,9 @@ def run_cancel(*, run: Run) -> Run:
     """Cancel a run: at once if queued, within one epoch if running; no-op if it ended."""
     now = timezone.now()
     with transaction.atomic():
+        # The builder first, then the run: the order runs_dispatch takes them in, so a cancel
+        # and a dispatch of the same waiting run can never deadlock.
+        lock_builder(run.owner_id)
         if Run.objects.filter(pk=run.pk, status=RunStatus.QUEUED).update(
             status=RunStatus.CANCELLED, finished_at=now, cancel_requested=True,
             error="Cancelled before it started.", waiting=False,
@@ -342,6 +348,7 @@ def run_disqualify(*, run: Run, reason: str) -> Run:
     """Take a run off the leaderboard, with a reason its owner sees."""
     if not reason.strip():
         raise ValueError("a disqualification needs a reason the builder can read")
+    lock_builder(run.owner_id)  # builder before run, as everywhere
     run.disqualified_reason = reason.strip()
     run.save(update_fields=["disqualified_reason"])
     best_entries_refresh_run(run=run)
@@ -352,6 +359,7 @@ def run_disqualify(*, run: Run, reason: str) -> Run:
 @transaction.atomic
 def run_requalify(*, run: Run) -> Run:
     """Clear a disqualification: the run ranks again if it would."""
+    lock_builder(run.owner_id)
     run.disqualified_reason = ""
     run.save(update_fields=["disqualified_reason"])
     best_entries_refresh_run(run=run)
@@ -362,6 +370,7 @@ def run_requalify(*, run: Run) -> Run:
 @transaction.atomic
 def run_set_ranked(*, run: Run, ranked: bool) -> Run:
     """Put a run on its challenge's board or take it off (staff, in the admin)."""
+    lock_builder(run.owner_id)
     run.ranked = ranked
     run.save(update_fields=["ranked"])
     best_entries_refresh_run(run=run)

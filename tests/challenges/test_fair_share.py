@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import itertools
 import json
+import threading
 
 import pytest
+from django.db import connection
 from django.test import override_settings
 from rest_framework.test import APIClient
 
 from challenges.models import Run, RunStatus
 from challenges.selectors.runs import run_queue_place
 from challenges.services.runs import RunOutcome, RunRecorder, run_cancel, run_claim, run_finish
+from challenges.services.submissions import run_submit
 from challenges.services.sweeper import runs_sweep
 from tests.challenges.test_training_worker import wait_final
 from tests.support import stack
@@ -89,9 +92,45 @@ def test_the_sweeper_never_sends_a_waiting_run_past_the_cap():
 @override_settings(MAX_RUNS_IN_FLIGHT_PER_USER=1)
 def test_a_burst_trains_one_run_at_a_time_through_a_real_worker():
     _, runs = burst(3)
-    with stack.celery_worker(concurrency=2, purge=False):
+    # The worker dispatches the next run when one ends: it must run with the same cap.
+    with stack.celery_worker(concurrency=2, purge=False, MAX_RUNS_IN_FLIGHT_PER_USER="1"):
         finished = [wait_final(run.pk) for run in runs]
     assert all(run.status == RunStatus.SUCCEEDED for run in finished)
     # Two worker processes, one run in flight at a time: each started after the last ended.
     for before, after in itertools.pairwise(finished):
-        assert after.started_at >= before.finished_at
+        assert after.started_at >= before.finished_at, [
+            (r.pk, r.attempt, r.enqueued_at, r.started_at, r.finished_at, r.worker_host)
+            for r in finished]
+
+
+@pytest.mark.django_db(transaction=True)
+@override_settings(MAX_RUNS_IN_FLIGHT_PER_USER=2)
+def test_concurrent_submissions_never_put_more_than_the_cap_in_flight():
+    # Eight requests at once from one builder to two challenges (threads, each its own
+    # connection; two challenges, so the per-challenge quota lock does not serialise them):
+    # the count and the insert happen under the builder's row lock, so exactly two go in flight.
+    user = make_user()
+    challenges = [make_challenge(daily_quota=20), make_challenge(daily_quota=20)]
+    barrier = threading.Barrier(8)
+    errors: list[BaseException] = []
+
+    def one(seed: int) -> None:
+        try:
+            barrier.wait(timeout=30)
+            run_submit(user=user, challenge=challenges[seed % 2],
+                       spec=blobs_spec(epochs=5, seed=seed))
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=one, args=(seed,)) for seed in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors, errors
+    runs = list(Run.objects.filter(owner=user).order_by("created_at", "id"))
+    assert len(runs) == 8
+    assert sorted(waiting(runs), key=lambda place: -1 if place is None else place) == [
+        None, None, 0, 1, 2, 3, 4, 5]
