@@ -16,6 +16,7 @@ BENCHMARKS = {
     "instruments": "bench.instruments",
     "verification": "bench.verification",
     "instrumented_runs": "bench.instrumented_runs",
+    "pages": "bench.pages",
 }
 
 
