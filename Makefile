@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint audit fuzz bench bench-engine bench-live bench-load bench-cluster install clean
+.PHONY: run test lint audit fuzz bench bench-engine bench-pages bench-live bench-load bench-cluster install clean
 
 $(STAMP): requirements.lock pyproject.toml | node_modules/.installed
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -51,6 +51,10 @@ fuzz: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m bench
+
+# The leaderboard API, the challenge page and a profile at 100 / 10k / 100k runs.
+bench-pages: $(STAMP)
+	$(PY) -m bench.pages $(BENCH_PAGES_ARGS)
 
 bench-engine: $(STAMP)
 	$(PY) bench/engine.py

@@ -17,6 +17,7 @@ BENCHMARKS = {
     "verification": "bench.verification",
     "instrumented_runs": "bench.instrumented_runs",
     "recovery": "bench.recovery",
+    "pages": "bench.pages",
 }
 
 

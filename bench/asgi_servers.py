@@ -32,9 +32,10 @@ from descent.stack.servers import (  # noqa: E402
 from descent.stack.supervisor import Supervisor  # noqa: E402
 
 
-async def _http_client(port: int, deadline: float, counts: list[int]) -> None:
+async def _http_client(port: int, deadline: float, counts: list[int],
+                       path: str = "/api/version/") -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    request = b"GET /api/version/ HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    request = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode()
     try:
         while time.perf_counter() < deadline:
             writer.write(request)
@@ -50,11 +51,14 @@ async def _http_client(port: int, deadline: float, counts: list[int]) -> None:
         writer.close()
 
 
-async def http_rps(port: int, seconds: float, connections: int) -> float:
+async def http_rps(port: int, seconds: float, connections: int,
+                   path: str = "/api/version/") -> float:
+    """Requests per second on `path` from `connections` keep-alive loops for `seconds`."""
     counts = [0]
     started = time.perf_counter()
     deadline = started + seconds
-    await asyncio.gather(*(_http_client(port, deadline, counts) for _ in range(connections)))
+    await asyncio.gather(*(_http_client(port, deadline, counts, path)
+                           for _ in range(connections)))
     return counts[0] / (time.perf_counter() - started)
 
 

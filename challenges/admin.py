@@ -31,7 +31,7 @@ from challenges.services.challenges import (
     challenge_set_status,
 )
 from challenges.services.leaderboards import leaderboard_recompute
-from challenges.services.runs import run_cancel, run_disqualify, run_rerun
+from challenges.services.runs import run_cancel, run_disqualify, run_rerun, run_set_ranked
 from challenges.services.submissions import SubmissionRejected, spec_check
 from challenges.services.verification import (
     TRIGGER_CLOSED,
@@ -221,6 +221,7 @@ RUN_READONLY_FIELDS = [
     "forked_from",
     "lab_group",
     "attempt",
+    "waiting",
     "heartbeat_at",
     "enqueued_at",
     "cancel_requested",
@@ -235,6 +236,7 @@ RUN_READONLY_FIELDS = [
     "started_at",
     "finished_at",
     "parameter_count",
+    "estimated_work",
     "epochs_done",
     "train_loss",
     "val_loss",
@@ -300,8 +302,11 @@ class RunAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: Run, form: Any, change: bool) -> None:
         # Only what the form changed: a full save would write back a status or a score the
         # worker updated while the form was open.
-        if form.changed_data:
-            obj.save(update_fields=form.changed_data)
+        fields = [name for name in form.changed_data if name != "ranked"]
+        if fields:
+            obj.save(update_fields=fields)
+        if "ranked" in form.changed_data:
+            run_set_ranked(run=obj, ranked=obj.ranked)  # the kept board moves with it
 
     @admin.action(description="Rerun (same spec, same builder, outside the quota)")
     def rerun(self, request: HttpRequest, queryset: QuerySet[Run]) -> None:

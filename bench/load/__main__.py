@@ -56,10 +56,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="a server to load (repeatable); without it, start a stack")
     parser.add_argument("--slug", default="load-blobs")
     parser.add_argument("--servers", type=int, default=2, help="Uvicorn processes")
-    parser.add_argument("--worker-queues", nargs="+", default=["celery", "celery"],
-                        metavar="QUEUES",
+    parser.add_argument("--worker-queues", nargs="+",
+                        default=["celery,short,long", "celery,short,long"], metavar="QUEUES",
                         help="one Celery worker per argument, each a comma-separated list of "
-                             "the queues it consumes (default: two on the default queue)")
+                             "the queues it consumes (default: two on every queue; one per "
+                             "queue by size: `celery,short long`)")
     parser.add_argument("--worker-concurrency", type=int, default=1)
     parser.add_argument("--database", choices=("auto", "postgres", "sqlite"), default="auto")
     parser.add_argument("--keep-database", action="store_true")

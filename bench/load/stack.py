@@ -71,7 +71,8 @@ class LocalStack:
     """The processes of one `make bench-load` run."""
 
     servers: int = 2
-    worker_queues: Sequence[Sequence[str]] = (("celery",), ("celery",))
+    worker_queues: Sequence[Sequence[str]] = (("celery", "short", "long"),
+                                              ("celery", "short", "long"))
     worker_concurrency: int = 1
     database: str = "auto"  # auto | postgres | sqlite
     slug: str = "load-blobs"

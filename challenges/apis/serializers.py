@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -17,6 +18,7 @@ from challenges.selectors.blueprint import CLEARED, LOCKED, OPEN
 from challenges.selectors.datasets import dataset_describe
 from challenges.selectors.ghosts import ghost_summary
 from challenges.selectors.history import public_record, redact_hyperparameters, run_history
+from challenges.selectors.runs import run_queue_place
 from challenges.selectors.verification import verification_of
 from challenges.selectors.visibility import run_spec_visible, run_test_score_visible
 
@@ -206,6 +208,8 @@ class RunOutputSerializer(serializers.Serializer):
     diagnoses = serializers.SerializerMethodField()
     error = serializers.SerializerMethodField()
     disqualified_reason = serializers.SerializerMethodField()
+    queue = serializers.SerializerMethodField(help_text="fair shares: `{waiting, ahead, "
+                                              "max_in_flight}`")
     worker_host = serializers.CharField()
     engine_version = serializers.CharField()
     # What else decides the numbers (verification): the worker node, the data's hash, numpy.
@@ -218,6 +222,14 @@ class RunOutputSerializer(serializers.Serializer):
                                          help_text="the run this one races (a ghost race)")
 
     @extend_schema_field(VerificationField(allow_null=True))
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_queue(self, run: Run) -> dict[str, Any]:
+        # Waiting: held back by the builder's cap on runs in flight; `ahead` of their own
+        # waiting runs leave first (one query, only for a waiting run).
+        ahead = run_queue_place(run)
+        return {"waiting": ahead is not None, "ahead": ahead,
+                "max_in_flight": settings.MAX_RUNS_IN_FLIGHT_PER_USER}
+
     def get_verification(self, run: Run) -> dict[str, Any] | None:
         return verification_of(run)
 
@@ -354,7 +366,14 @@ class LeaderboardOutputSerializer(serializers.Serializer):
     ties = serializers.CharField()
     verified_only = serializers.BooleanField(help_text="only entries a second worker "
                                              "reproduced (`?verified=1`), with their ranks")
-    entries = LeaderboardEntrySerializer(many=True)
+    entries = LeaderboardEntrySerializer(many=True, help_text="this page's entries")
+    own = LeaderboardEntrySerializer(allow_null=True, help_text="the caller's own entry, "
+                                     "wherever it ranks; null signed out or unranked")
+    count = serializers.IntegerField(help_text="entries on the whole board (or verified)")
+    page = serializers.IntegerField()
+    page_size = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
 
 
 class BlueprintNodeOutputSerializer(serializers.Serializer):

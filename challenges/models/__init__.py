@@ -1,3 +1,4 @@
+from challenges.models.best_entry import BestEntry, RankBasis
 from challenges.models.blueprint import BlueprintNode, QuizAttempt, QuizChoice, QuizQuestion
 from challenges.models.challenge import METRIC_DIRECTIONS, Challenge
 from challenges.models.instruments import (
@@ -21,6 +22,7 @@ __all__ = [
     "FINAL_STATUSES",
     "METRIC_DIRECTIONS",
     "QUOTA_STATUSES",
+    "BestEntry",
     "BlueprintNode",
     "Challenge",
     "PostRun",
@@ -28,6 +30,7 @@ __all__ = [
     "QuizChoice",
     "QuizQuestion",
     "QuotaDay",
+    "RankBasis",
     "Run",
     "RunBoundaryFrame",
     "RunHistoryChunk",

@@ -56,6 +56,9 @@ class Challenge(models.Model):
     starter_spec = models.JSONField(default=dict, blank=True)
     # Set once the close asked for its top entries to be verified (services/verification.py).
     verification_requested_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Bumped in every transaction that changes what its leaderboard shows (a kept entry, a
+    # verification): cached leaderboard pages are keyed by it, so none outlives a change.
+    board_version = models.PositiveBigIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

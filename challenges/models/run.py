@@ -45,6 +45,9 @@ class Run(models.Model):
     lab_group = models.UUIDField(null=True, blank=True, db_index=True)
 
     attempt = models.PositiveIntegerField(default=0)
+    # Queued but held back: its builder already has MAX_RUNS_IN_FLIGHT_PER_USER runs in
+    # flight (services/fair_share.py sends its task when one of them ends).
+    waiting = models.BooleanField(default=False)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     enqueued_at = models.DateTimeField(null=True, blank=True)
     cancel_requested = models.BooleanField(default=False)
@@ -68,6 +71,9 @@ class Run(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
 
     parameter_count = models.PositiveIntegerField(default=0)
+    # The budget's estimate of the multiply-adds to train it (engine.budget.macs_total): which
+    # Celery queue it goes to (services/queue.py).
+    estimated_work = models.BigIntegerField(default=0)
     epochs_done = models.PositiveIntegerField(default=0)
     train_loss = models.FloatField(null=True, blank=True)
     val_loss = models.FloatField(null=True, blank=True)
@@ -83,6 +89,12 @@ class Run(models.Model):
             models.Index(fields=["challenge", "status"]),
             models.Index(fields=["owner", "challenge", "quota_day"]),
             models.Index(fields=["status", "heartbeat_at"]),
+            # A builder's runs, newest first: on a challenge (its page, the runs API) and
+            # everywhere (the profile).
+            models.Index(fields=["owner", "challenge", "-created_at"],
+                         name="run_owner_challenge_newest"),
+            models.Index(fields=["owner", "-created_at"], name="run_owner_newest"),
+            models.Index(fields=["owner", "status", "waiting"], name="run_owner_in_flight"),
         ]
 
     def __str__(self) -> str:

@@ -145,6 +145,14 @@ def publish_run_status(run: Run) -> None:
         })
 
 
+def publish_run_queue(*, run_id: int, ahead: int | None, in_flight: int) -> None:
+    """Tell the run's watchers its place among its builder's waiting runs (None: sent on)."""
+    publish_on_commit(run_group(run_id), {
+        "type": "run.queue", "run": run_id, "waiting": ahead is not None, "ahead": ahead,
+        "max_in_flight": in_flight,
+    })
+
+
 def publish_run_verification(*, run_id: int, verification: dict[str, Any]) -> None:
     """Tell the run's watchers that its verification changed (pending, or the verdict)."""
     publish_on_commit(run_group(run_id), {

@@ -7,7 +7,7 @@ from typing import Any
 from django.template.loader import render_to_string
 
 from challenges.models import Challenge, Run
-from challenges.selectors.leaderboards import leaderboards_for
+from challenges.selectors.leaderboards import best_ranks_of
 from community.profile_sections import ProfileSection
 
 PROFILE_RUNS = 20
@@ -27,8 +27,8 @@ def runs_section(profile_user: Any, viewer: Any) -> ProfileSection | None:
     best_ranks = [
         {"challenge": challenges[challenge_id], "rank": entry.rank, "score": entry.score,
          "run": entry.run}
-        for challenge_id, entries in leaderboards_for(challenges.values()).items()
-        for entry in entries if entry.user == profile_user.username
+        for challenge_id, entry in best_ranks_of(user=profile_user,
+                                                 challenges=challenges.values()).items()
     ]
     best_ranks.sort(key=lambda item: item["rank"])
     html = render_to_string("challenges/_profile_runs.html",

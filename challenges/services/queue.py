@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
+
 from challenges.models import Run, RunStatus
 from descent.celery import app
+from descent.unavailable import UNAVAILABLE_ERRORS
 
 log = logging.getLogger(__name__)
 
@@ -17,11 +20,19 @@ TRAIN_TASK = "workers.tasks.train_run"
 HARD_LIMIT_GRACE = 30
 
 
+def run_queue(run: Run) -> str:
+    """Name the queue of `run`: `long` from RUN_LONG_WORK_THRESHOLD estimated work, else `short`."""
+    if run.estimated_work >= settings.RUN_LONG_WORK_THRESHOLD:
+        return settings.RUN_QUEUE_LONG
+    return settings.RUN_QUEUE_SHORT
+
+
 def run_enqueue(run: Run) -> None:
-    """Send the training task for `run`; the soft time limit is the challenge's budget."""
+    """Send the training task for `run` to its queue; the soft time limit is the budget's."""
     limit = run.challenge.time_limit_seconds
     app.send_task(
-        TRAIN_TASK, args=[run.pk], soft_time_limit=limit, time_limit=limit + HARD_LIMIT_GRACE
+        TRAIN_TASK, args=[run.pk], queue=run_queue(run), soft_time_limit=limit,
+        time_limit=limit + HARD_LIMIT_GRACE,
     )
 
 
@@ -35,3 +46,11 @@ def run_leave_to_sweeper(run: Run) -> None:
     log.warning("run %s: Redis unavailable, left to the sweeper to enqueue", run.pk,
                 exc_info=True)
     Run.objects.filter(pk=run.pk, status=RunStatus.QUEUED).update(enqueued_at=None)
+
+
+def run_enqueue_or_leave_to_sweeper(run: Run) -> None:
+    """Send `run`'s task; if Redis is down, leave the run to the sweeper (never lost)."""
+    try:
+        run_enqueue(run)
+    except UNAVAILABLE_ERRORS:
+        run_leave_to_sweeper(run)

@@ -21,8 +21,11 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from challenges.models import Challenge, Run, RunHistoryChunk, RunStatus
+from challenges.selectors.datasets import challenge_dataset
 from challenges.selectors.ghosts import GhostTrack
+from challenges.services.best_entries import best_entries_refresh_run, lock_builder
 from challenges.services.cancellations import CancelWatch, cancel_announce, cancel_watch
+from challenges.services.fair_share import run_waits, runs_dispatch
 from challenges.services.holder import (
     process_alive,
     reset_connection,
@@ -32,6 +35,7 @@ from challenges.services.leaderboards import leaderboard_announce
 from challenges.services.live import publish_run_epochs, publish_run_progress, publish_run_status
 from challenges.services.queue import run_enqueue, run_leave_to_sweeper
 from community.services.notifications import notification_create
+from descent.engine.budget import estimate_budget
 from descent.engine.spec import spec_hash
 from descent.unavailable import UNAVAILABLE_ERRORS
 
@@ -69,8 +73,12 @@ def run_create(
     lab_group: Any = None,
     enqueue: bool = True,
     ghost_run: Run | None = None,
+    estimated_work: int | None = None,
 ) -> Run:
     """Write a queued run of an already checked, normalised spec; enqueue it after commit.
+
+    `estimated_work` (multiply-adds, the budget's estimate) picks the run's queue; when not
+    given it is estimated here from the challenge's data.
 
     The one place a `Run` row is written, private to challenges: `run_submit`, `lab_submit`,
     `run_rerun` and the demo seed (which trains in-process, so `enqueue=False`) call it; the
@@ -78,15 +86,22 @@ def run_create(
     commits, so a worker never looks for a run that a rollback undid.
     """
     now = now or timezone.now()
+    if estimated_work is None:
+        estimated_work = work_estimate(challenge=challenge, spec=spec)
     with transaction.atomic():
+        # Fair shares: past the builder's cap the run waits (services/fair_share.py).
+        waiting = enqueue and run_waits(owner_id=owner.pk)
         run = Run.objects.create(
             owner=owner, challenge=challenge, spec=spec, spec_hash=spec_hash(spec, parsed=True),
             note=note,
             quota_day=utc_day(now), counts_toward_quota=counts_toward_quota, ranked=ranked,
             shared=shared, parameter_count=parameter_count, forked_from=forked_from,
             lab_group=lab_group, enqueued_at=now, ghost_run=ghost_run,
+            estimated_work=estimated_work, waiting=waiting,
         )
-        if enqueue:
+        if waiting:
+            runs_dispatch(owner_id=owner.pk)  # tells it its place
+        elif enqueue:
             transaction.on_commit(lambda: _enqueue_or_leave_to_sweeper(run))
     return run
 
@@ -97,6 +112,13 @@ def _enqueue_or_leave_to_sweeper(run: Run) -> None:
         run_enqueue(run)
     except UNAVAILABLE_ERRORS:
         run_leave_to_sweeper(run)
+
+
+def work_estimate(*, challenge: Challenge, spec: dict[str, Any]) -> int:
+    """Estimate the multiply-adds of training a normalised spec on the challenge's data."""
+    data = challenge_dataset(challenge)
+    return estimate_budget(spec, n_inputs=data.n_inputs, n_train=len(data.X_train),
+                           parsed=True).macs_total
 
 
 def run_claim(*, run_id: int, worker_host: str, engine_version: str,
@@ -119,7 +141,10 @@ def run_claim(*, run_id: int, worker_host: str, engine_version: str,
         if holder is not None:
             claimable |= Q(status=RunStatus.RUNNING, worker_process=holder)
         updated = (
-            Run.objects.filter(claimable, pk=run_id, attempt__lt=settings.RUN_MAX_ATTEMPTS)
+            # A waiting run (fair shares) has no task of its own yet: a stray one must not
+            # start it past its builder's cap.
+            Run.objects.filter(claimable, pk=run_id, attempt__lt=settings.RUN_MAX_ATTEMPTS,
+                               waiting=False)
             .update(status=RunStatus.RUNNING, attempt=F("attempt") + 1, heartbeat_at=now,
                     started_at=now, worker_host=worker_host[:200],
                     worker_process=worker_process[:200],
@@ -318,16 +343,19 @@ def run_finish(*, recorder: RunRecorder, outcome: RunOutcome) -> Run | None:
             if not finished:
                 return None
             run = Run.objects.select_related("challenge", "owner").get(pk=recorder.run_id)
+            ranks = run.status == RunStatus.SUCCEEDED and run.ranked
+            if ranks:
+                # The kept board moves with the finish, in its transaction (services/best_entries).
+                best_entries_refresh_run(run=run)
             notify_run_finished(run)
+            # On commit, so a retried finish announces once, what committed.
+            publish_run_status(run)
+            runs_dispatch(owner_id=run.owner_id)  # a place in flight is free
+            if ranks:
+                leaderboard_announce(challenge=run.challenge)
             return run
 
-    run = with_db_retry(finish, what=f"run {recorder.run_id} finish")
-    if run is None:
-        return None
-    publish_run_status(run)
-    if run.status == RunStatus.SUCCEEDED and run.ranked:
-        leaderboard_announce(challenge=run.challenge)
-    return run
+    return with_db_retry(finish, what=f"run {recorder.run_id} finish")
 
 
 def notify_run_finished(run: Run) -> None:
@@ -344,12 +372,17 @@ def notify_run_finished(run: Run) -> None:
 def run_cancel(*, run: Run) -> Run:
     """Cancel a run: at once if queued, within one epoch if running; no-op if it ended."""
     now = timezone.now()
-    if Run.objects.filter(pk=run.pk, status=RunStatus.QUEUED).update(
-        status=RunStatus.CANCELLED, finished_at=now, cancel_requested=True,
-        error="Cancelled before it started.",
-    ):
-        run.refresh_from_db()
-        publish_run_status(run)
+    with transaction.atomic():
+        # The builder first, then the run: the order runs_dispatch takes them in, so a cancel
+        # and a dispatch of the same waiting run can never deadlock.
+        lock_builder(run.owner_id)
+        if Run.objects.filter(pk=run.pk, status=RunStatus.QUEUED).update(
+            status=RunStatus.CANCELLED, finished_at=now, cancel_requested=True,
+            error="Cancelled before it started.", waiting=False,
+        ):
+            run.refresh_from_db()
+            publish_run_status(run)
+            runs_dispatch(owner_id=run.owner_id)  # its place, in flight or in line, is free
     if Run.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(cancel_requested=True):
         # The worker hears this before its next epoch ends; the flag covers a worker that was
         # not listening yet (it reads it at its next flush, within 0.1 s).
@@ -396,8 +429,32 @@ def run_disqualify(*, run: Run, reason: str) -> Run:
     """Take a run off the leaderboard, with a reason its owner sees."""
     if not reason.strip():
         raise ValueError("a disqualification needs a reason the builder can read")
+    lock_builder(run.owner_id)  # builder before run, as everywhere
     run.disqualified_reason = reason.strip()
     run.save(update_fields=["disqualified_reason"])
+    best_entries_refresh_run(run=run)
+    leaderboard_announce(challenge=run.challenge)  # on commit
+    return run
+
+
+@transaction.atomic
+def run_requalify(*, run: Run) -> Run:
+    """Clear a disqualification: the run ranks again if it would."""
+    lock_builder(run.owner_id)
+    run.disqualified_reason = ""
+    run.save(update_fields=["disqualified_reason"])
+    best_entries_refresh_run(run=run)
+    leaderboard_announce(challenge=run.challenge)  # on commit
+    return run
+
+
+@transaction.atomic
+def run_set_ranked(*, run: Run, ranked: bool) -> Run:
+    """Put a run on its challenge's board or take it off (staff, in the admin)."""
+    lock_builder(run.owner_id)
+    run.ranked = ranked
+    run.save(update_fields=["ranked"])
+    best_entries_refresh_run(run=run)
     leaderboard_announce(challenge=run.challenge)  # on commit
     return run
 

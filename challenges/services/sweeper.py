@@ -19,6 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from challenges.models import Run, RunStatus
+from challenges.services.fair_share import WAITING, runs_dispatch
 from challenges.services.live import publish_run_status
 from challenges.services.queue import HARD_LIMIT_GRACE, run_enqueue
 from challenges.services.runs import heartbeat_stale_after, notify_run_finished
@@ -68,7 +69,11 @@ def runs_sweep(*, now: dt.datetime | None = None) -> SweepReport:
         elif _mark_enqueued(run, now):
             run_enqueue(run)
             report.reenqueued.append(run.pk)
-    lost = Run.objects.filter(status=RunStatus.QUEUED).filter(
+    # A waiting run has no task to lose (fair shares); its builder's next end sends it, and
+    # this sweep does too should that ever have been missed.
+    for owner_id in set(Run.objects.filter(WAITING).values_list("owner_id", flat=True)):
+        report.reenqueued += runs_dispatch(owner_id=owner_id)
+    lost = Run.objects.filter(status=RunStatus.QUEUED, waiting=False).filter(
         Q(enqueued_at__lt=now - QUEUED_REENQUEUE_AFTER) | Q(enqueued_at__isnull=True)
     ).select_related("challenge")
     for run in lost:
@@ -88,6 +93,7 @@ def _end(run: Run, status: str, now: dt.datetime, error: str) -> bool:
         run.refresh_from_db()
         notify_run_finished(run)
         publish_run_status(run)
+        runs_dispatch(owner_id=run.owner_id)
     return ended
 
 

@@ -32,6 +32,7 @@ from challenges.models import (
     VerificationStatus,
 )
 from challenges.selectors.leaderboards import leaderboard_get
+from challenges.services.best_entries import board_changed
 from challenges.services.live import publish_leaderboard, publish_run_verification
 from descent.celery import app
 
@@ -91,6 +92,7 @@ def verification_request(*, runs: Iterable[Run], trigger: str = TRIGGER_STAFF,
             transaction.on_commit(lambda run=run: verification_enqueue(run))
             publish_run_verification(run_id=run.pk, verification=check.as_dict())
         for challenge in {run.challenge_id: run.challenge for run in runs}.values():
+            board_changed(challenge_id=challenge.pk)
             publish_leaderboard(challenge)  # on commit: the entries now say "pending"
     return checks
 
@@ -164,6 +166,7 @@ def verification_record(*, run_id: int, outcome: VerificationOutcome,
             return None
         check = RunVerification.objects.select_related("run__challenge").get(run_id=run_id)
         publish_run_verification(run_id=run_id, verification=check.as_dict())
+        board_changed(challenge_id=check.run.challenge_id)
         publish_leaderboard(check.run.challenge)
     return check
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from challenges.lessons import render_lesson
 from challenges.preview import dataset_preview
-from challenges.selectors.leaderboards import TIE_BREAK_TEXT, leaderboard_get, verified_only
+from challenges.selectors.leaderboards import TIE_BREAK_TEXT, leaderboard_page
 from challenges.selectors.runs import runs_of_builder
 from challenges.selectors.visibility import challenge_get, challenges_visible_to
 from challenges.services.submissions import quota_status
@@ -28,16 +28,25 @@ def challenge_page(request: HttpRequest, slug: str) -> HttpResponse:
     """Show the lesson, the data, the leaderboard and, signed in, the visitor's runs and quota."""
     challenge = challenge_get(slug=slug, viewer=request.user)
     now = timezone.now()
-    entries = leaderboard_get(challenge=challenge)
     # ?verified=1: only the entries a second worker reproduced (the page's toggle).
     verified = request.GET.get("verified") == "1"
+    # The top of the board and the visitor's own row: what the live socket (protocol 2)
+    # keeps up to date; the API pages through the rest.
+    board = leaderboard_page(challenge=challenge, offset=0, limit=settings.LEADERBOARD_LIVE_TOP,
+                             viewer=request.user, verified=verified)
+    if verified:
+        leaders = leaderboard_page(challenge=challenge, offset=0, limit=1).entries
+    else:
+        leaders = board.entries
     context = {
         "challenge": challenge,
         "lesson_html": render_lesson(challenge.lesson),
         "data": dataset_preview(challenge),
-        "entries": verified_only(entries) if verified else entries,
+        "entries": board.entries,
+        "own": board.own if board.own not in board.entries else None,
+        "board_count": board.count,
         "verified_only": verified,
-        "leader": entries[0] if entries else None,
+        "leader": leaders[0] if leaders else None,
         "closed": challenge.is_closed(now),
         "accepts_submissions": challenge.accepts_submissions(now),
         "tie_break_text": TIE_BREAK_TEXT,

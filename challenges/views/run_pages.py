@@ -35,6 +35,9 @@ def run_page(request: HttpRequest, run_id: int) -> HttpResponse:
         # "Race this run": a finished run of a challenge that takes submissions.
         "can_race": run.is_final and run.challenge.accepts_submissions(),
         "instruments": instruments,
+        # Fair shares: how many of the builder's waiting runs go first (None: not waiting).
+        "queue_place": data["queue"]["ahead"],
+        "max_in_flight": data["queue"]["max_in_flight"],
         # A finished run whose terrain is still to come keeps listening for run.terrain.
         "terrain_pending": terrain_expected(run, instruments["terrain"]),
     }

@@ -179,9 +179,15 @@ class ApiClient:
         return self.get(f"/api/challenges/{slug}/", what=f"challenge '{slug}'")
 
     def leaderboard(self, slug: str, verified: bool = False) -> dict[str, Any]:
-        params = {"verified": 1} if verified else {}
-        return self.get(f"/api/challenges/{slug}/leaderboard/",
-                        what=f"the leaderboard of '{slug}'", **params)
+        """Return the whole board: the first page's fields, with every page's entries."""
+        params: dict[str, Any] = {"page_size": 500} | ({"verified": 1} if verified else {})
+        what = f"the leaderboard of '{slug}'"
+        board = self.get(f"/api/challenges/{slug}/leaderboard/", what=what, **params)
+        page = board
+        while page.get("next"):
+            page = self.request("GET", page["next"], what=what)
+            board["entries"].extend(page["entries"])
+        return board
 
     def submit(self, slug: str, spec: Any, note: str = "",
                forked_from: int | None = None, ghost_run: int | None = None) -> dict[str, Any]:

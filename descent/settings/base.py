@@ -14,6 +14,7 @@ from pathlib import Path
 import dj_database_url
 from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
 
 from descent.client_address import trusted_proxies_from_env
 from descent.stack.servers import MAINTENANCE_QUEUE as MAINTENANCE_QUEUE_NAME
@@ -421,6 +422,21 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Each worker also listens on a queue of its own (`<node>.dq2`), so that a verification can be
 # handed to a chosen worker other than the one that trained the run (workers/verification.py).
 CELERY_WORKER_DIRECT = True
+
+# --- Queues by size (issue 14) ----------------------------------------------------------------
+# A run goes to the `long` queue when its budget estimate (multiply-adds over all its epochs,
+# engine.budget's `macs_total`, stored as Run.estimated_work) reaches the threshold, else to
+# `short`; every other task stays on the default queue. A few heavy runs then never hold up
+# the quick ones, as long as some worker consumes `short`.
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_DEFAULT_QUEUE", "celery")
+RUN_QUEUE_SHORT = os.environ.get("RUN_QUEUE_SHORT", "short")
+RUN_QUEUE_LONG = os.environ.get("RUN_QUEUE_LONG", "long")
+# Fair shares: a builder's runs in flight (queued with a task sent, or running) at most; the
+# rest wait, in order, for one of them to end. 0: no cap.
+MAX_RUNS_IN_FLIGHT_PER_USER = int(os.environ.get("MAX_RUNS_IN_FLIGHT_PER_USER", "4"))
+RUN_LONG_WORK_THRESHOLD = int(os.environ.get("RUN_LONG_WORK_THRESHOLD", "1000000000"))
+
+
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TIMEZONE = "UTC"
 # Sweeps and the beat's own heartbeat go to a queue of their own, served by a worker that
@@ -429,6 +445,15 @@ MAINTENANCE_QUEUE = MAINTENANCE_QUEUE_NAME  # declared once, beside the worker's
 MAINTENANCE_TASKS = ("workers.tasks.beat_heartbeat", "workers.tasks.sweep_runs",
                      "workers.tasks.sweep_verifications")
 CELERY_TASK_ROUTES = {name: {"queue": MAINTENANCE_QUEUE} for name in MAINTENANCE_TASKS}
+
+
+def celery_task_queues(*names: str) -> tuple[Queue, ...]:
+    """Name the queues a worker started without `--queues` consumes: every one of them."""
+    return tuple(Queue(name, routing_key=name) for name in names)
+
+
+CELERY_TASK_QUEUES = celery_task_queues(CELERY_TASK_DEFAULT_QUEUE, RUN_QUEUE_SHORT,
+                                        RUN_QUEUE_LONG, MAINTENANCE_QUEUE)
 # The periodic tasks (sweepers) are in descent/celery.py, next to the app.
 
 # The live instruments of every run (boundary frames, layer statistics, the trajectory):

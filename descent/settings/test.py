@@ -9,6 +9,7 @@ from descent.settings.base import (
     DATABASES,
     MAINTENANCE_TASKS,
     VAR_DIR,
+    celery_task_queues,
     require_redis_url,
 )
 
@@ -21,6 +22,10 @@ TEST_NAMESPACE = os.environ.setdefault("DESCENT_TEST_NAMESPACE", f"test{os.getpi
 CELERY_TASK_DEFAULT_QUEUE = f"{TEST_NAMESPACE}.celery"
 MAINTENANCE_QUEUE = f"{TEST_NAMESPACE}.maintenance"
 CELERY_TASK_ROUTES = {name: {"queue": MAINTENANCE_QUEUE} for name in MAINTENANCE_TASKS}
+RUN_QUEUE_SHORT = f"{TEST_NAMESPACE}.short"
+RUN_QUEUE_LONG = f"{TEST_NAMESPACE}.long"
+CELERY_TASK_QUEUES = celery_task_queues(CELERY_TASK_DEFAULT_QUEUE, RUN_QUEUE_SHORT,
+                                        RUN_QUEUE_LONG, MAINTENANCE_QUEUE)
 CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = f"{TEST_NAMESPACE}.asgi"
 CACHES["default"]["KEY_PREFIX"] = TEST_NAMESPACE
 

@@ -35,6 +35,7 @@ from descent.stack.servers import (
     celery_worker_command,
     maintenance_worker_command,
     wait_for_port,
+    worker_pools,
 )
 from descent.stack.supervisor import Supervisor
 
@@ -119,8 +120,10 @@ def run(args: argparse.Namespace) -> int:
                       file=sys.stderr)
                 return 1
         worker = f"worker{port}@{socket.gethostname()}"
-        supervisor.start("worker", celery_worker_command(
-            hostname=worker, concurrency=args.concurrency))
+        for pool in worker_pools(env, concurrency=args.concurrency):  # short and long runs
+            supervisor.start(pool.name, celery_worker_command(
+                hostname=worker.replace("worker", pool.name, 1), concurrency=pool.concurrency,
+                queues=pool.queues))
         supervisor.start("maintenance", maintenance_worker_command(
             hostname=f"maintenance{port}@{socket.gethostname()}"))
         var_dir = Path(env.get("DESCENT_VAR_DIR", ROOT / "var"))
@@ -212,7 +215,8 @@ def main(argv: list[str] | None = None) -> int:
     worker_parser.add_argument("--concurrency", type=int,
                                default=int(os.environ.get("WORKER_CONCURRENCY", "2")))
     worker_parser.add_argument("--queues", default=os.environ.get("WORKER_QUEUES", ""),
-                               help="comma-separated; empty: the default queue")
+                               help="comma-separated; empty: every queue (the default one, "
+                                    "short and long runs)")
     beat_parser = commands.add_parser("beat", help="become the Celery beat scheduler (once!)")
     beat_parser.add_argument("--schedule", default=os.environ.get(
         "CELERY_BEAT_SCHEDULE_FILE", str(ROOT / "var" / "celerybeat-schedule")))

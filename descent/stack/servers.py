@@ -10,7 +10,8 @@ from __future__ import annotations
 import socket
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from descent.client_address import trusted_proxies_from_env
@@ -91,6 +92,35 @@ def maintenance_worker_command(*, hostname: str, queue: str = MAINTENANCE_QUEUE,
     return celery_worker_command(hostname=hostname, concurrency=1, queues=[queue],
                                  loglevel=loglevel, quiet=quiet,
                                  extra=["--pool", "solo", *extra])
+
+
+@dataclass(frozen=True)
+class WorkerPool:
+    """One Celery worker of `make run`: the queues it consumes and its processes."""
+
+    name: str
+    queues: tuple[str, ...]  # empty: every queue in CELERY_TASK_QUEUES
+    concurrency: int
+
+
+def worker_pools(env: Mapping[str, str], *, concurrency: int) -> list[WorkerPool]:
+    """Lay out `make run`'s workers: by default one for `short` runs and the other tasks, one
+    for `long` runs (WORKER_POOLS=split); WORKER_POOLS=shared: one worker consuming every queue.
+
+    The queue names default as in the settings (`RUN_QUEUE_SHORT`, `RUN_QUEUE_LONG`,
+    `CELERY_DEFAULT_QUEUE`), which read the same variables.
+    """
+    mode = env.get("WORKER_POOLS", "split")
+    if mode == "shared":
+        return [WorkerPool("worker", (), concurrency)]
+    if mode != "split":
+        raise ValueError(f"WORKER_POOLS={mode!r}: use split (a worker per queue) or shared")
+    short = (env.get("CELERY_DEFAULT_QUEUE", "celery"), env.get("RUN_QUEUE_SHORT", "short"))
+    return [
+        WorkerPool("worker", short, int(env.get("WORKER_SHORT_CONCURRENCY", concurrency))),
+        WorkerPool("worker-long", (env.get("RUN_QUEUE_LONG", "long"),),
+                   int(env.get("WORKER_LONG_CONCURRENCY", "1"))),
+    ]
 
 
 def celery_beat_command(*, schedule: str | Path, loglevel: str = "INFO") -> list[str]:

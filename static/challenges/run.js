@@ -202,6 +202,13 @@ function onMessage(message) {
     setField("epochs_done", String(message.epoch));
     showLosses(message);
     if (ghost !== null) ghost.epoch(message);
+  } else if (message.type === "run.queue") {
+    // Fair shares: this run's place among its builder's waiting runs, or sent on (null).
+    const place = root.querySelector("[data-queue-place]");
+    if (place) {
+      place.hidden = !message.waiting;
+      setField("queue_ahead", String(message.ahead ?? 0));
+    }
   } else if (message.type === "run.verification") {
     showVerification(root.querySelector("[data-verification]"), message.verification);
   } else if (message.type === "run.status") {

@@ -9,6 +9,7 @@ from typing import Any
 from django.utils import timezone
 
 from challenges.models import Challenge, Run, RunStatus
+from challenges.services.best_entries import best_entries_refresh_run
 from challenges.services.challenges import challenge_save
 from community.models import User
 from descent.engine.spec import parse_spec, spec_hash
@@ -69,4 +70,6 @@ def make_run(challenge: Challenge, owner: User, *, status: str = RunStatus.SUCCE
     if created_at is not None:
         Run.objects.filter(pk=run.pk).update(created_at=created_at)
         run.refresh_from_db()
+    # A made run is as if it had finished through run_finish: the kept board knows it.
+    best_entries_refresh_run(run=run)
     return run

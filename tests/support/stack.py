@@ -142,14 +142,15 @@ def celery_worker(*, concurrency: int = 1, queues: str | None = None, purge: boo
                   **env: str) -> Iterator[tuple[subprocess.Popen, str]]:
     """Run a real prefork Celery worker on this session's queue; yield (process, hostname).
 
-    `queues` replaces the session's queue (a worker on another queue only gets what is sent
-    to it, or to its own `<hostname>.dq2` queue). `purge=False` keeps the tasks already
-    queued, for a test that queues a run before any worker is up.
+    By default it consumes the session's queues — the default one and the runs' `short` and
+    `long` (`CELERY_TASK_QUEUES`); `queues` replaces them (a worker on another queue only
+    gets what is sent to it, or to its own `<hostname>.dq2` queue). `purge=False` keeps the
+    tasks already queued, for a test that queues a run before any worker is up.
     """
     hostname = f"test-{uuid.uuid4().hex[:8]}@localhost"
     args = celery_worker_command(
         hostname=hostname, concurrency=concurrency,
-        queues=(queues or settings.CELERY_TASK_DEFAULT_QUEUE).split(","),
+        queues=queues.split(",") if queues else (),
         extra=["--pool", "prefork", "--without-mingle", "--without-gossip"],
     )
     log = settings.VAR_DIR / "test-logs" / f"{hostname}.log"
