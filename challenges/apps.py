@@ -14,6 +14,7 @@ class ChallengesConfig(AppConfig):
         from challenges.services.run_cards import (
             post_run_attach,
             run_cards_for_posts,
+            run_choices_for,
             run_for_attachment,
         )
         from community.attachments import PostAttachmentProvider, register_post_attachment
@@ -21,6 +22,6 @@ class ChallengesConfig(AppConfig):
 
         register_post_attachment(PostAttachmentProvider(
             key="run", validate=run_for_attachment, attach=post_run_attach,
-            cards=run_cards_for_posts,
+            cards=run_cards_for_posts, choices=run_choices_for,
         ))
         register_profile_section("runs", runs_section, order=10)

@@ -8,6 +8,7 @@ from descent.ids import ID_CONVERTER  # noqa: F401 (registers <id:...>)
 
 urlpatterns = [
     path("accounts/login/", accounts.LoginView.as_view(), name="login"),
+    # A same-site `next` (Django checks the host) wins over the default page.
     path("accounts/logout/", auth_views.LogoutView.as_view(next_page="/board/"), name="logout"),
     path("accounts/signup/", accounts.signup, name="signup"),
     path(
