@@ -52,7 +52,8 @@ class ThreadForm(forms.Form):
     title = forms.CharField(max_length=200)
     body = forms.CharField(widget=forms.Textarea(attrs={"rows": 12}), help_text="Markdown.")
     run = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID,
-                             help_text="Attach one of your runs (its id); attaching makes its spec public.")
+                             help_text="Attach one of your runs (its id); attaching makes its "
+                                       "spec public.")
 
 
 def run_picker(choices: list[tuple[int, str]]) -> forms.TypedChoiceField:

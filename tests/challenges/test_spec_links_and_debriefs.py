@@ -76,7 +76,7 @@ def test_debrief_this_run_opens_a_thread_form_with_the_run_picked():
 
 
 def test_the_thread_form_attaches_the_picked_run_and_shares_its_spec():
-    debriefs, _ = Category.objects.get_or_create(slug="debriefs", defaults={"name": "Debriefs"})
+    Category.objects.get_or_create(slug="debriefs", defaults={"name": "Debriefs"})
     challenge, owner = make_challenge(slug="attach-me"), make_user()
     run = make_run(challenge, owner)
     response = client_for(owner).post("/board/new/", {

@@ -30,7 +30,8 @@ def test_signing_up_returns_to_next_and_the_form_keeps_it():
     form = client.get("/accounts/signup/?next=/blueprint/").content.decode()
     assert 'name="next" value="/blueprint/"' in form
     response = client.post("/accounts/signup/", {
-        "username": "newcomer", "email": "new@example.com", "password": PASSWORD, "next": "/blueprint/"})
+        "username": "newcomer", "email": "new@example.com", "password": PASSWORD,
+        "next": "/blueprint/"})
     assert response.status_code == 302, response.content.decode()[:2000]
     assert response["Location"] == "/blueprint/"
 
