@@ -50,5 +50,7 @@ urlpatterns = [
     path("board/t/<id:thread_id>/<str:action>/", board.thread_action, name="board-thread-action"),
     path("board/p/<id:post_id>/<str:action>/", board.post_action, name="board-post-action"),
     path("notifications/", notifications.notification_page, name="notifications"),
+    path("notifications/settings/", notifications.notification_settings,
+         name="notification-settings"),
     path("notifications/read/", notifications.notifications_read, name="notifications-read"),
 ]
