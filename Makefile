@@ -10,11 +10,13 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 PIP_INSTALL := $(PY) -m pip install --quiet --disable-pip-version-check
+# Front-end bundles esbuild makes from frontend/ (served from build/static/ as /static/).
+BUNDLES := build/static/js/spec-editor.js
 
 .PHONY: run test lint audit fuzz bench bench-engine bench-live bench-load bench-cluster \
-	bench-first-run install install-runtime lock clean
+	bench-first-run install install-runtime frontend lock clean
 
-$(STAMP): requirements.lock pyproject.toml | node_modules/.installed
+$(STAMP): requirements.lock pyproject.toml | node_modules/.installed $(BUNDLES)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP_INSTALL) -r requirements.lock
 	$(PIP_INSTALL) --no-deps --no-build-isolation -e .
@@ -37,10 +39,22 @@ node_modules/.installed: package.json package-lock.json
 	fi
 
 # Everything, test tools included (.ci/run calls this, then `make test`).
-install: $(DEV_STAMP) node_modules/.installed
+install: $(DEV_STAMP) node_modules/.installed $(BUNDLES)
 
 # What `make run` needs and nothing more.
-install-runtime: $(STAMP) node_modules/.installed
+install-runtime: $(STAMP) node_modules/.installed $(BUNDLES)
+
+# The spec editor (CodeMirror 6 + JSON linting), bundled by esbuild from package-lock.json's
+# pins; without npm the submit page keeps its plain textarea.
+frontend: $(BUNDLES)
+
+build/static/js/%.js: frontend/%.js node_modules/.installed
+	@if [ -x node_modules/.bin/esbuild ]; then \
+		node_modules/.bin/esbuild $< --bundle --format=esm --minify --target=es2020 \
+			--log-level=warning --outfile=$@; \
+	else \
+		echo "warning: no esbuild (npm missing?): the spec editor stays a plain textarea." >&2; \
+	fi
 
 run: $(STAMP)
 	$(PY) -m descent.stack run
@@ -95,4 +109,4 @@ lock: $(DEV_STAMP)
 		--no-emit-find-links -o requirements-dev.lock pyproject.toml
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) var build

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -23,7 +24,8 @@ class SubmitForm(forms.Form):
     """Parse the page's input: the spec as JSON text, a note, the run it was forked from."""
 
     spec = JSONTextField(
-        root="spec", widget=forms.Textarea(attrs={"class": "code", "spellcheck": "false"})
+        root="spec", widget=forms.Textarea(attrs={"class": "code", "spellcheck": "false",
+                                                  "data-code-editor": "json"})
     )
     note = forms.CharField(max_length=500, required=False)
     forked_from = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID,
@@ -150,4 +152,6 @@ def submit_page(request: HttpRequest, slug: str) -> HttpResponse:
     context["form"] = form
     context["quota"] = quota_status(user=request.user, challenge=challenge)
     context["accepts_submissions"] = challenge.accepts_submissions()
+    # The CodeMirror bundle (`make frontend`); without it the textarea is the editor.
+    context["spec_editor"] = (settings.BUILD_STATIC / "js" / "spec-editor.js").is_file()
     return render(request, "challenges/submit.html", context, status=status)
