@@ -19,7 +19,9 @@ BUNDLES := build/static/js/spec-editor.js
 $(STAMP): requirements.lock pyproject.toml | node_modules/.installed $(BUNDLES)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP_INSTALL) -r requirements.lock
-	$(PIP_INSTALL) --no-deps --no-build-isolation -e .
+	# Build isolation: pip brings setuptools and wheel for this one editable build, so the
+	# runtime lock needs no build tools (the dev lock's pip-tools used to bring wheel).
+	$(PIP_INSTALL) --no-deps -e .
 	touch $(STAMP)
 
 $(DEV_STAMP): requirements-dev.lock $(STAMP)

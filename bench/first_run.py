@@ -153,21 +153,24 @@ def main(argv: list[str] | None = None) -> int:
     refs = args.ref or ["HEAD"]
 
     results: list[FirstRun] = []
+    print(f"{'ref':<12} {'pip cache':<9} {'installed s':>11} {'home page s':>11} "
+          f"{'.venv MB':>9} {'packages':>8}", flush=True)
+
+    def measure(ref: str, mode: str, cache: Path | None) -> None:
+        r = first_run(ref, mode, cache, args.timeout)
+        results.append(r)
+        print(f"{r.ref:<12} {r.mode:<9} {seconds(r.installed_s):>11} {seconds(r.home_s):>11} "
+              f"{r.venv_bytes / 1e6:>9.0f} {r.packages:>8}", flush=True)
+
     for ref in refs:
         with tempfile.TemporaryDirectory(prefix="descent-pip-cache-") as cache:
             if args.mode in {"cold", "both"}:
-                results.append(first_run(ref, "cold", Path(cache), args.timeout))
+                measure(ref, "cold", Path(cache))
             if args.mode == "both":
-                results.append(first_run(ref, "warm", Path(cache), args.timeout))
+                measure(ref, "warm", Path(cache))
             if args.mode == "warm":
-                results.append(first_run(ref, "warm", None, args.timeout))
+                measure(ref, "warm", None)
         shutil.rmtree(cache, ignore_errors=True)
-
-    print(f"{'ref':<12} {'pip cache':<9} {'installed s':>11} {'home page s':>11} "
-          f"{'.venv MB':>9} {'packages':>8}")
-    for r in results:
-        print(f"{r.ref:<12} {r.mode:<9} {seconds(r.installed_s):>11} {seconds(r.home_s):>11} "
-              f"{r.venv_bytes / 1e6:>9.0f} {r.packages:>8}")
     return 0 if all(r.ok for r in results) else 1
 
 

@@ -69,3 +69,13 @@ def test_every_package_the_product_imports_is_in_the_runtime_lock():
         if not owners & runtime:
             missing[module] = sorted(owners)
     assert missing == {}, f"imported at run time but only in the dev lock: {missing}"
+
+
+def test_the_runtime_install_needs_no_build_tool_outside_the_runtime_lock():
+    # `make run` builds the project itself (pip install -e .): without build isolation that
+    # build uses the venv's setuptools and wheel, which only the dev lock used to bring.
+    makefile = (ROOT / "Makefile").read_text()
+    recipe = makefile.split("$(STAMP): requirements.lock", 1)[1].split("\n\n", 1)[0]
+    assert "-r requirements.lock" in recipe and "requirements-dev.lock" not in recipe
+    if "--no-build-isolation" in recipe:
+        assert {"setuptools", "wheel"} <= set(locked("requirements.lock"))
