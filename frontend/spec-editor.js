@@ -12,10 +12,23 @@
 // CSP: CodeMirror adds its styles in a <style> element; it carries the nonce that the page
 // gave this script (EditorView.cspNonce), and the policy's style-src allows that nonce.
 
-import { basicSetup, EditorView } from "codemirror";
+import { EditorView, minimalSetup } from "codemirror";
+import { lineNumbers, highlightActiveLine, highlightActiveLineGutter } from "@codemirror/view";
+import { bracketMatching, foldGutter, HighlightStyle, syntaxHighlighting } from "@codemirror/language";
+import { closeBrackets } from "@codemirror/autocomplete";
+import { tags } from "@lezer/highlight";
 import { json, jsonParseLinter } from "@codemirror/lang-json";
 import { linter, lintGutter, forEachDiagnostic } from "@codemirror/lint";
 import { syntaxTree } from "@codemirror/language";
+
+// JSON's colours from the site's theme variables, so both themes keep WCAG AA contrast.
+const specHighlight = HighlightStyle.define([
+  { tag: tags.propertyName, color: "var(--accent)" },
+  { tag: tags.string, color: "var(--good)" },
+  { tag: tags.number, color: "var(--amber)" },
+  { tag: [tags.bool, tags.null], color: "var(--series-5)" },
+  { tag: [tags.separator, tags.brace, tags.squareBracket, tags.punctuation], color: "var(--text-muted)" },
+]);
 
 /** Split a field path (`layers[1].units`, `optimizer.learning_rate`) into keys and indexes. */
 export function pathParts(path) {
@@ -111,7 +124,7 @@ const theme = EditorView.theme({
   ".cm-scroller": { minHeight: "22rem", lineHeight: "1.5" },
   ".cm-tooltip": { backgroundColor: "var(--surface-2)", color: "var(--text)", border: "1px solid var(--border)" },
   ".cm-diagnostic-error": { borderLeftColor: "var(--bad)" },
-}, { dark: true });
+});
 
 function nonceOf(script) {
   return (script && (script.nonce || script.getAttribute("nonce"))) || "";
@@ -125,7 +138,14 @@ export function enhance(textarea, nonce) {
   const view = new EditorView({
     doc: initialText,
     extensions: [
-      basicSetup,
+      minimalSetup,
+      lineNumbers(),
+      foldGutter(),
+      highlightActiveLine(),
+      highlightActiveLineGutter(),
+      bracketMatching(),
+      closeBrackets(),
+      syntaxHighlighting(specHighlight),
       json(),
       lintGutter(),
       linter(specLinter(initialText, errors), { delay: 300 }),
