@@ -170,6 +170,7 @@ def test_the_spec_editor_lints_json_and_draws_the_servers_errors_at_their_line(s
         expect(marked.first).to_have_text("2")
         line = page.locator("[data-spec-editor] .cm-line", has=page.locator(".cm-lintRange-error"))
         expect(line).to_contain_text('"units": 2')
+        page.emulate_media(color_scheme="dark")
         page.screenshot(path=str(SCREENSHOTS / "editor-errors.png"), full_page=False)
 
         # Fixed, it trains: the editor's text is what the form posts.
@@ -217,6 +218,7 @@ def test_a_debrief_from_the_run_page_is_replied_voted_forked_and_the_fork_submit
         expect(page).to_have_url(re.compile(r"/board/t/\d+/$"))
         expect(page.locator(f".run-card[data-run='{run.pk}']")).to_be_visible()
         thread_url = page.url
+        page.emulate_media(color_scheme="dark")
         page.screenshot(path=str(SCREENSHOTS / "board-thread.png"), full_page=True)
 
         reader = new_context(browser, site.base_url, grace_cookie)
