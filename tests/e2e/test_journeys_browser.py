@@ -4,7 +4,9 @@ Accounts (sign up, log out, log in, a password reset read from the console mail,
 returning to the page it started from); the spec editor (CodeMirror: JSON linting, the
 server's field errors drawn at their line, a plain textarea without JavaScript); a debrief
 (run page → "Debrief this run" → thread with the run card → reply, vote, fork, submit the
-fork); the board index hearing of a new thread live; notification settings.
+fork); the board index hearing of a new thread live; notification settings; the blueprint
+path (a lesson, its careless spec diverging on the run page, the snippet that fixes it, the
+quiz, the next node opening on the map without a reload, with a real Celery worker).
 
 Real Chromium (Debian's `/usr/bin/chromium`), one real uvicorn for the module serving the
 ASGI app and its static files under the site's Content-Security-Policy, the session's Redis.
@@ -13,6 +15,7 @@ Every page's console errors are collected (a CSP violation is one) and must stay
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from collections.abc import Iterator
@@ -23,13 +26,21 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.management import call_command
 from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from challenges.models import Run
+from challenges.models import BlueprintNode, Run
 from community.models import Category, NotificationMute, Thread
 from community.services.threads import thread_create
-from tests.e2e.test_live_browser import CHROMIUM, CHROMIUM_ARGS, new_context, session_cookie, watch
+from tests.e2e.test_live_browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    WAIT_MS,
+    new_context,
+    session_cookie,
+    watch,
+)
 from tests.support import stack
 from tests.support.factories import blobs_spec, make_challenge, make_run, make_user
 
@@ -305,3 +316,57 @@ def test_times_read_relative_with_the_exact_local_time_on_hover(site):
         context.close()
 
 
+
+
+def test_the_blueprint_path_lesson_careless_run_the_fix_the_quiz_and_the_next_node_opens_live(
+        site):
+    call_command("seed_demo", stdout=io.StringIO())
+    first = BlueprintNode.objects.select_related("challenge").order_by("position").first()
+    following = BlueprintNode.objects.filter(prerequisites=first).select_related("challenge") \
+        .first()
+    answers = {f"q-{q.key}": q.choices.get(correct=True).key for q in first.questions.all()}
+    learner = make_user("learner")
+    learner_cookie = session_cookie(learner)
+    errors: list[str] = []
+    with stack.celery_worker(), chromium() as browser:
+        context = new_context(browser, site.base_url, learner_cookie)
+        path_page = watch(context.new_page(), "/blueprint/", errors)
+        next_card = path_page.locator(f"[data-node-card='{following.slug}']")
+        expect(next_card).to_have_class(re.compile("state-locked"))
+
+        page = watch(context.new_page(), f"/blueprint/{first.slug}/", errors)
+        expect(page.locator("article.lesson .katex").first).to_be_visible()
+        # The careless spec the lesson warns about: it trains live and misses the threshold.
+        page.get_by_role("button", name="Submit it and see").click()
+        expect(page).to_have_url(re.compile(r"/runs/\d+/$"))
+        expect(page.locator("[data-status-badge]")).to_contain_text("succeeded",
+                                                                    timeout=WAIT_MS)
+        expect(page.locator("#loss-chart canvas").first).to_be_visible()
+
+        # The lesson's snippet is the fix: it trains and meets the threshold.
+        page.goto(f"/blueprint/{first.slug}/")
+        page.get_by_role("button", name="Try it: submit this spec").click()
+        expect(page).to_have_url(re.compile(r"/runs/\d+/$"))
+        expect(page.locator("[data-status-badge]")).to_contain_text("succeeded",
+                                                                    timeout=WAIT_MS)
+
+        # The quiz, answered right, clears the node; the open map unlocks the next one live.
+        page.goto(f"/blueprint/{first.slug}/#quiz")
+        for name, value in answers.items():
+            page.locator(f"input[name='{name}'][value='{value}']").check()
+        page.get_by_role("button", name="Check my answers").click()
+        expect(page.locator("#quiz [role=status]")).to_contain_text("Node cleared!")
+        expect(next_card).not_to_have_class(re.compile("state-locked"), timeout=WAIT_MS)
+        assert path_page.evaluate("window.notReloaded") is True
+
+        # Later on the path, the learning-rate lesson's careless spec (its starter) diverges:
+        # the run page draws the loss exploding up to the blow-up and marks it, live.
+        page.goto("/challenges/learning-rate/submit/")
+        page.get_by_role("button", name="Train it").click()
+        expect(page).to_have_url(re.compile(r"/runs/\d+/$"))
+        expect(page.locator("[data-status-badge]")).to_contain_text("diverged",
+                                                                    timeout=WAIT_MS)
+        expect(page.locator("#loss-chart")).not_to_have_attribute("data-diverged-at", "")
+        expect(page.locator("[data-chart-note]")).to_contain_text("Diverged at epoch")
+        context.close()
+    assert errors == []
