@@ -6,7 +6,9 @@ server's field errors drawn at their line, a plain textarea without JavaScript);
 (run page → "Debrief this run" → thread with the run card → reply, vote, fork, submit the
 fork); the board index hearing of a new thread live; notification settings; the blueprint
 path (a lesson, its careless spec diverging on the run page, the snippet that fixes it, the
-quiz, the next node opening on the map without a reload, with a real Celery worker).
+quiz, the next node opening on the map without a reload, with a real Celery worker); staff
+creating and publishing a challenge in the admin and disqualifying its leader while a
+spectator's board changes live.
 
 Real Chromium (Debian's `/usr/bin/chromium`), one real uvicorn for the module serving the
 ASGI app and its static files under the site's Content-Security-Policy, the session's Redis.
@@ -30,8 +32,9 @@ from django.core.management import call_command
 from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from challenges.models import BlueprintNode, Run
-from community.models import Category, NotificationMute, Thread
+from challenges.models import BlueprintNode, Challenge, Run
+from challenges.services.live import publish_leaderboard
+from community.models import Category, NotificationMute, Thread, User
 from community.services.threads import thread_create
 from tests.e2e.test_live_browser import (
     CHROMIUM,
@@ -369,4 +372,66 @@ def test_the_blueprint_path_lesson_careless_run_the_fix_the_quiz_and_the_next_no
         expect(page.locator("#loss-chart")).not_to_have_attribute("data-diverged-at", "")
         expect(page.locator("[data-chart-note]")).to_contain_text("Diverged at epoch")
         context.close()
+    assert errors == []
+
+
+def fill_admin(page: Page, field: str, value: str) -> None:
+    control = page.locator(f"[name='{field}']")
+    if control.evaluate("(e) => e.tagName") == "SELECT":
+        control.select_option(value)
+    else:
+        control.fill(value)
+
+
+def test_staff_create_publish_and_disqualify_while_a_spectator_watches_the_board(site):
+    staff = User.objects.create_superuser(username="staffer", password=PASSWORD)
+    ada, grace = make_user("ada"), make_user("grace")
+    staff_cookie = session_cookie(staff)
+    errors: list[str] = []
+    with chromium() as browser:
+        admin = new_context(browser, site.base_url, staff_cookie).new_page()
+        admin.goto("/admin/challenges/challenge/add/")
+        for field, value in {"title": "Moons", "status": "draft",
+                             "lesson": "# Moons", "dataset": "moons", "dataset_params": "{}",
+                             "dataset_seed": "0", "metric": "accuracy",
+                             "max_parameters": "1000", "max_epochs": "100",
+                             "max_work": "1000000000", "time_limit_seconds": "60",
+                             "daily_quota": "10", "starter_spec": "{}"}.items():
+            fill_admin(admin, field, value)
+        expect(admin.locator("[name=slug]")).to_have_value("moons")  # prepopulated from the title
+        admin.locator("input[name=_save]").click()
+        expect(admin.locator(".messagelist")).to_contain_text("was added successfully")
+
+        # A draft is nobody's page; published, anyone can watch it.
+        spectator = watch(new_context(browser, site.base_url).new_page(), "/challenges/", errors)
+        expect(spectator.locator("main")).not_to_contain_text("Moons")
+        admin.goto("/admin/challenges/challenge/")
+        admin.locator("tr", has_text="Moons").locator("input.action-select").check()
+        admin.locator("select[name=action]").select_option("publish")
+        admin.get_by_role("button", name="Go").click()
+        expect(admin.locator(".messagelist")).to_be_visible()
+        spectator.goto("/challenges/moons/")
+        spectator.evaluate("window.notReloaded = true")
+        expect(spectator.locator("[data-live-state]")).to_have_text("live")
+
+        # Two runs rank; the spectator's board shows them without a reload.
+        challenge = in_thread(lambda: Challenge.objects.get(slug="moons"))
+        cheat = in_thread(make_run, challenge, ada, val_score=0.99)
+        in_thread(make_run, challenge, grace, val_score=0.9)
+        in_thread(publish_leaderboard, challenge)
+        leader = spectator.locator("#leaderboard tr[data-user='ada']")
+        expect(leader).to_have_attribute("data-rank", "1", timeout=WAIT_MS)
+
+        # Staff disqualify the leader with a reason: the board drops it live.
+        admin.goto("/admin/challenges/run/")
+        admin.locator(f"tr:has(input.action-select[value='{cheat.pk}'])") \
+            .locator("input.action-select").check()
+        admin.locator("select[name=action]").select_option("disqualify")
+        admin.get_by_role("button", name="Go").click()
+        admin.fill("[name=reason]", "Trained on the test split.")
+        admin.locator("[name=apply]").click()
+        expect(leader).to_have_count(0, timeout=WAIT_MS)
+        expect(spectator.locator("#leaderboard tr[data-user='grace']")) \
+            .to_have_attribute("data-rank", "1")
+        assert spectator.evaluate("window.notReloaded") is True
     assert errors == []
