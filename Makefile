@@ -16,11 +16,11 @@ BUNDLES := build/static/js/spec-editor.js
 .PHONY: run test lint audit fuzz bench bench-engine bench-live bench-load bench-cluster \
 	bench-first-run install install-runtime frontend lock clean
 
+# The editable install of the project itself uses build isolation: pip brings setuptools and
+# wheel for that one build, so the runtime lock needs no build tools.
 $(STAMP): requirements.lock pyproject.toml | node_modules/.installed $(BUNDLES)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP_INSTALL) -r requirements.lock
-	# Build isolation: pip brings setuptools and wheel for this one editable build, so the
-	# runtime lock needs no build tools (the dev lock's pip-tools used to bring wheel).
 	$(PIP_INSTALL) --no-deps -e .
 	touch $(STAMP)
 
