@@ -1,4 +1,4 @@
-"""Audit requirements.lock for known vulnerabilities, and never print a pass that checked nothing.
+"""Audit the locks for known vulnerabilities, and never print a pass that checked nothing.
 
 Two checks, each proven able to see before it is believed:
 
@@ -14,6 +14,9 @@ Two checks, each proven able to see before it is believed:
 Exit status: 1 when either check finds a vulnerability in the lock; 1 when the online audit
 could not run, unless `AUDIT_OFFLINE_OK=1` (CI on machines without vulnerability data sets
 it, and the warning is printed all the same); 0 otherwise.
+
+It reads `requirements-dev.lock`, which holds every pin of `requirements.lock` (the runtime)
+and the test tools besides (tests/security/test_dependency_locks.py keeps the two in step).
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 ROOT = Path(__file__).resolve().parent.parent
-LOCK = ROOT / "requirements.lock"
+LOCK = ROOT / "requirements-dev.lock"  # a superset: the runtime pins and the test tools
 CANARY = "django==3.2.0"
 PIP_AUDIT = Path(sys.executable).parent / "pip-audit"
 

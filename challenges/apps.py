@@ -14,13 +14,20 @@ class ChallengesConfig(AppConfig):
         from challenges.services.run_cards import (
             post_run_attach,
             run_cards_for_posts,
+            run_choices_for,
             run_for_attachment,
         )
         from community.attachments import PostAttachmentProvider, register_post_attachment
+        from community.notification_kinds import register_notification_kind
         from community.profile_sections import register_profile_section
 
         register_post_attachment(PostAttachmentProvider(
             key="run", validate=run_for_attachment, attach=post_run_attach,
-            cards=run_cards_for_posts,
+            cards=run_cards_for_posts, choices=run_choices_for,
         ))
         register_profile_section("runs", runs_section, order=10)
+        register_notification_kind("run.finished",
+                                   "My run finished (succeeded, failed, diverged or cancelled)")
+        register_notification_kind("rank.beaten", "Someone beat my rank on a leaderboard")
+        register_notification_kind("node.threshold_met", "A run met a blueprint node's threshold")
+        register_notification_kind("node.cleared", "I cleared a blueprint node")

@@ -10,6 +10,7 @@ its `AppConfig.ready()`:
         attach=post_run_link_create,   # (post, cleaned) -> None; runs inside post creation's
                                        # transaction, so a failure rolls the post back
         cards=run_cards_for_posts,     # (posts, viewer) -> {post_id: [AttachmentCard, ...]}
+        choices=run_choices_for,       # optional: (user) -> [(value, label), ...] for a picker
     ))
 
 `cards` is called once per page of posts (batch your queries). `AttachmentCard.data` must be
@@ -54,6 +55,9 @@ class PostAttachmentProvider:
     validate: Callable[[Any, User], Any]
     attach: Callable[[Post, Any], None]
     cards: Callable[[Sequence[Post], User | None], Mapping[int, Sequence[AttachmentCard]]]
+    # What the user could attach, newest first, for the new-thread form's picker; None: the
+    # form asks for the value as typed text instead.
+    choices: Callable[[User], Sequence[tuple[Any, str]]] | None = None
 
 
 _providers: dict[str, PostAttachmentProvider] = {}
@@ -72,6 +76,14 @@ def unregister_post_attachment(key: str) -> None:
 def attachment_keys() -> list[str]:
     """Return the input keys that registered providers accept."""
     return sorted(_providers)
+
+
+def attachment_choices(*, key: str, user: User) -> list[tuple[Any, str]] | None:
+    """Return [(value, label), ...] the user may attach under `key`, or None (no picker)."""
+    provider = _providers.get(key)
+    if provider is None or provider.choices is None:
+        return None
+    return list(provider.choices(user))
 
 
 def attachment_clean(*, key: str, value: Any, user: User) -> Any:

@@ -53,7 +53,16 @@ class ThreadForm(forms.Form):
     title = forms.CharField(max_length=200)
     body = forms.CharField(widget=forms.Textarea(attrs={"rows": 12}), help_text="Markdown.")
     run = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID,
-                             help_text="Attach one of your runs (its id).")
+                             help_text="Attach one of your runs (its id); attaching makes its "
+                                       "spec public.")
+
+
+def run_picker(choices: list[tuple[int, str]]) -> forms.TypedChoiceField:
+    """Return the thread form's run field as a list of the poster's runs (no ids to type)."""
+    return forms.TypedChoiceField(
+        choices=[("", "No run attached"), *choices], coerce=int, empty_value=None,
+        required=False, label="Attach a run",
+        help_text="Its card shows in your post, and attaching makes the run's spec public.")
 
 
 class ReplyForm(forms.Form):

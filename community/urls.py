@@ -8,6 +8,7 @@ from descent.ids import ID_CONVERTER  # noqa: F401 (registers <id:...>)
 
 urlpatterns = [
     path("accounts/login/", accounts.LoginView.as_view(), name="login"),
+    # A same-site `next` (Django checks the host) wins over the default page.
     path("accounts/logout/", auth_views.LogoutView.as_view(next_page="/board/"), name="logout"),
     path("accounts/signup/", accounts.signup, name="signup"),
     path(
@@ -49,5 +50,7 @@ urlpatterns = [
     path("board/t/<id:thread_id>/<str:action>/", board.thread_action, name="board-thread-action"),
     path("board/p/<id:post_id>/<str:action>/", board.post_action, name="board-post-action"),
     path("notifications/", notifications.notification_page, name="notifications"),
+    path("notifications/settings/", notifications.notification_settings,
+         name="notification-settings"),
     path("notifications/read/", notifications.notifications_read, name="notifications-read"),
 ]

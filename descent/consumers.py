@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from descent.live.consumer import DisconnectsOnExit, LiveConsumer
+from descent.live.presence import presence_group
 from descent.websocket_guards import GuardedConsumer
 
 SYSTEM_GROUP = "system.broadcast"
@@ -45,5 +46,5 @@ class PresenceConsumer(LiveConsumer):
             await self.refuse(4404)
             return
         self.room = room
-        self.group = f"presence.{room}"
+        self.group = presence_group(room)
         await self.join()

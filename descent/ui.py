@@ -92,3 +92,21 @@ def loss(value: float | None) -> str:
     if magnitude != 0 and (magnitude < 1e-3 or magnitude >= 1e4):
         return f"{_THREE_DIGITS.create_decimal(value):.2e}"
     return format(_FOUR_DIGITS.create_decimal(value).normalize(), "f")
+
+
+@register.simple_tag
+def moment(value: datetime | str | None, seconds: bool = False) -> SafeString:
+    """Render a time as `<time data-relative>`: exact UTC without JavaScript; with it,
+    static/common/format.js shows it relative ("3 hours ago") and the exact time in the
+    reader's own zone on hover."""
+    if value is None or value == "":
+        return mark_safe("–")
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return mark_safe("–")
+    exact = value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC" if seconds
+                                           else "%Y-%m-%d %H:%M UTC")
+    return format_html('<time datetime="{}" data-relative title="{}">{}</time>',
+                       value.isoformat(), exact, exact)

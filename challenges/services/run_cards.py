@@ -22,6 +22,18 @@ from community.attachments import AttachmentCard, AttachmentError
 from community.services.threads import thread_fork_count_increment
 
 SPARKLINE_POINTS = 60
+RUN_CHOICES = 50
+
+
+def run_choices_for(user: Any) -> list[tuple[int, str]]:
+    """Return the poster's newest runs as (id, label) for the new-thread form's picker."""
+    runs = (Run.objects.filter(owner=user).select_related("challenge")
+            .order_by("-created_at", "-id")[:RUN_CHOICES])
+    choices = []
+    for run in runs:
+        loss = f" · val loss {run.val_loss:.4g}" if run.val_loss is not None else ""
+        choices.append((run.pk, f"#{run.pk} · {run.challenge.title} · {run.status}{loss}"))
+    return choices
 
 
 def run_for_attachment(value: Any, user: Any) -> Run:

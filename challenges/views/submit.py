@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -23,7 +24,8 @@ class SubmitForm(forms.Form):
     """Parse the page's input: the spec as JSON text, a note, the run it was forked from."""
 
     spec = JSONTextField(
-        root="spec", widget=forms.Textarea(attrs={"class": "code", "spellcheck": "false"})
+        root="spec", widget=forms.Textarea(attrs={"class": "code", "spellcheck": "false",
+                                                  "data-code-editor": "json"})
     )
     note = forms.CharField(max_length=500, required=False)
     forked_from = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID,
@@ -68,20 +70,32 @@ def _ghost_source(request: HttpRequest, challenge: Challenge) -> tuple[Run | Non
         return None, f"Cannot race run {raw}: {exc}."
 
 
-def _fork_source(request: HttpRequest) -> tuple[Run | None, str]:
-    """Return the run named by ?fork= if its spec is visible, else None and why not."""
-    raw = request.GET.get("fork", "")
+def _spec_source(request: HttpRequest) -> tuple[Run | None, Run | None, str]:
+    """Return (fork, edit, notice) for ?fork= or ?from= (the "edit this spec" links).
+
+    `?from=` starts the editor from a run whose spec the visitor can see: one of their own is
+    an edit (no lineage recorded); anyone else's is a fork, since it starts from their work.
+    """
+    key = "fork" if request.GET.get("fork") else "from"
+    raw = request.GET.get(key, "")
     if not raw:
-        return None, ""
+        return None, None, ""
     run = fork_source_get(run_id=raw, viewer=request.user)
     if run is None:
-        return None, f"Run {raw}'s spec is not visible to you; starting from the starter spec."
-    return run, ""
+        return None, None, (f"Run {raw}'s spec is not visible to you; "
+                            "starting from the starter spec.")
+    if key == "from" and run.owner_id == request.user.pk:
+        return None, run, ""
+    return run, None, ""
 
 
-def _initial(challenge: Challenge, fork: Run | None, ghost: Run | None) -> dict[str, Any]:
-    spec = fork.spec if fork is not None else challenge.starter_spec
+def _initial(challenge: Challenge, fork: Run | None, ghost: Run | None,
+             edit: Run | None = None) -> dict[str, Any]:
+    source = fork or edit
+    spec = source.spec if source is not None else challenge.starter_spec
     note = f"fork of run {fork.pk}" if fork is not None else ""
+    if edit is not None:
+        note = f"edit of run {edit.pk}"
     if ghost is not None:
         note = f"{note}; racing run {ghost.pk}" if note else f"racing run {ghost.pk}"
     return {
@@ -130,12 +144,14 @@ def submit_page(request: HttpRequest, slug: str) -> HttpResponse:
         else:
             status = 400
     else:
-        fork, context["fork_notice"] = _fork_source(request)
+        fork, edit, context["fork_notice"] = _spec_source(request)
         ghost, context["race_notice"] = _ghost_source(request, challenge)
-        context["fork"], context["ghost"] = fork, ghost
-        form = SubmitForm(initial=_initial(challenge, fork, ghost), user=request.user,
+        context["fork"], context["ghost"], context["edit"] = fork, ghost, edit
+        form = SubmitForm(initial=_initial(challenge, fork, ghost, edit), user=request.user,
                           challenge=challenge)
     context["form"] = form
     context["quota"] = quota_status(user=request.user, challenge=challenge)
     context["accepts_submissions"] = challenge.accepts_submissions()
+    # The CodeMirror bundle (`make frontend`); without it the textarea is the editor.
+    context["spec_editor"] = (settings.BUILD_STATIC / "js" / "spec-editor.js").is_file()
     return render(request, "challenges/submit.html", context, status=status)

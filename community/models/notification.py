@@ -29,3 +29,25 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} for {self.recipient_id}: {self.text}"
+
+
+class NotificationMute(models.Model):
+    """One kind of notification a builder turned off ("run.finished", "reply", ...).
+
+    A row means muted: no row, the default, means the builder hears about it.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_mutes"
+    )
+    kind = models.CharField(max_length=40)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "community_notification_mute"
+        constraints = [
+            models.UniqueConstraint(fields=["user", "kind"], name="notification_mute_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} mutes {self.kind}"

@@ -7,8 +7,10 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from community.models import Notification, User
-from community.selectors.notifications import notification_unread_count
+from community.errors import InvalidInput
+from community.models import Notification, NotificationMute, User
+from community.notification_kinds import notification_kinds
+from community.selectors.notifications import notification_is_muted, notification_unread_count
 from descent.live.publisher import publish_on_commit
 
 
@@ -37,13 +39,18 @@ def _publish_on_commit(user_id: int, event: dict[str, Any]) -> None:
 
 
 @transaction.atomic
-def notification_create(*, recipient: User, kind: str, text: str, url: str = "") -> Notification:
+def notification_create(
+    *, recipient: User, kind: str, text: str, url: str = ""
+) -> Notification | None:
     """Create a notification and push it live to the recipient once the transaction commits.
 
     Call from sync code (views, services, Celery tasks); from async code wrap it in
     `database_sync_to_async`. Inside an outer transaction nothing is sent until that commits,
-    and nothing at all if it rolls back.
+    and nothing at all if it rolls back. A kind the recipient muted is neither stored nor
+    sent: None.
     """
+    if notification_is_muted(user_id=recipient.pk, kind=kind[:40]):
+        return None
     notification = Notification.objects.create(
         recipient=recipient, kind=kind[:40], text=text[:300], url=url[:500]
     )
@@ -63,3 +70,19 @@ def notifications_mark_read(*, user: User, ids: list[int] | None = None) -> int:
         # Other open tabs lower their badge too.
         _publish_on_commit(user.pk, {"type": "notification.read", "ids": ids})
     return count
+
+
+@transaction.atomic
+def notification_preferences_set(*, user: User, muted: set[str]) -> set[str]:
+    """Mute exactly the kinds in `muted` (registered kinds only); return the muted set."""
+    known = notification_kinds()
+    unknown = sorted(muted - set(known))
+    if unknown:
+        raise InvalidInput(f"unknown notification kind {unknown[0]!r}; "
+                           f"choose from {', '.join(sorted(known))}", field="muted")
+    NotificationMute.objects.filter(user=user, kind__in=set(known) - muted).delete()
+    have = set(NotificationMute.objects.filter(user=user).values_list("kind", flat=True))
+    NotificationMute.objects.bulk_create(
+        [NotificationMute(user=user, kind=kind) for kind in sorted(muted - have)],
+        ignore_conflicts=True)
+    return muted

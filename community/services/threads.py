@@ -14,6 +14,8 @@ from community.errors import InvalidInput, NotAllowed
 from community.models import Category, Post, Thread, User
 from community.permissions import can_edit, is_moderator
 from community.services.posts import post_build
+from descent.live.presence import presence_group
+from descent.live.publisher import publish_on_commit
 
 
 def _clean_title(title: str) -> str:
@@ -46,7 +48,17 @@ def thread_create(
     )
     post = post_build(thread=thread, author=author, body=body, is_opening=True)
     attachments.attachments_attach(post=post, cleaned=attachments_cleaned or {})
+    notify_thread_created(thread)
     return thread, post
+
+
+def notify_thread_created(thread: Thread) -> None:
+    """After commit, tell everyone on the board index a thread started ("3 new threads")."""
+    publish_on_commit(presence_group("board"), {
+        "type": "board.thread",
+        "thread": {"id": thread.pk, "title": thread.title, "category": thread.category.slug,
+                   "url": thread.get_absolute_url()},
+    })
 
 
 @transaction.atomic

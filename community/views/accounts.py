@@ -70,7 +70,8 @@ def signup(request: HttpRequest) -> HttpResponse:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, f"Welcome to Descent, {user.username}.")
             return redirect(safe_next(request, "/board/"))
-    return render(request, "registration/signup.html", {"form": form})
+    return render(request, "registration/signup.html",
+                  {"form": form, "next": safe_next(request, "")})
 
 
 @login_required

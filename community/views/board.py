@@ -11,12 +11,13 @@ from django.views.decorators.http import require_POST
 
 from community.attachments import (
     AttachmentError,
+    attachment_choices,
     attachment_clean,
     attachment_keys,
     attachments_for_posts,
 )
 from community.errors import CommunityError, InvalidInput
-from community.forms import HideForm, ReplyForm, ReportForm, ThreadForm
+from community.forms import HideForm, ReplyForm, ReportForm, ThreadForm, run_picker
 from community.models import Category
 from community.permissions import can_edit, can_reply, is_moderator
 from community.selectors.board import (
@@ -104,6 +105,13 @@ def thread_new(request: HttpRequest) -> HttpResponse:
     run_cards = "run" in attachment_keys()
     if not run_cards:
         del form.fields["run"]
+    else:
+        choices = attachment_choices(key="run", user=request.user)
+        if choices is not None:
+            form.fields["run"] = run_picker(choices)
+            picked = dict(choices).get(_int_or_none(initial["run"]))
+            if picked and not request.POST:
+                form.initial["title"] = f"Debrief: run {picked.split(' · ')[0]}"
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         cleaned = {}
@@ -124,6 +132,10 @@ def thread_new(request: HttpRequest) -> HttpResponse:
         else:
             return redirect(thread.get_absolute_url())
     return render(request, "community/thread_new.html", {"form": form})
+
+
+def _int_or_none(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
 
 
 @login_required

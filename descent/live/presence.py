@@ -23,6 +23,15 @@ def _client() -> aioredis.Redis:
     return aioredis.Redis.from_url(settings.REDIS_URL, **settings.REDIS_ASYNC_POOL)
 
 
+def presence_group(room: str) -> str:
+    """Return the live group of a presence room's sockets (`/ws/presence/<room>/`).
+
+    Besides the room's count, other code may send that page's visitors small events there:
+    the board's "new thread" (community.services.threads).
+    """
+    return f"presence.{room}"
+
+
 def _key(room: str) -> str:
     return f"descent:presence:{room}"
 

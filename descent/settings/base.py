@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
-from csp.constants import NONE, SELF, UNSAFE_INLINE
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 from kombu import Queue
 
@@ -112,7 +112,10 @@ CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
         "script-src": [SELF],
-        "style-src": [SELF],
+        # NONCE: the spec editor (CodeMirror) adds its styles in a <style> element that
+        # carries the page's nonce (EditorView.cspNonce). django-csp sends a nonce only on a
+        # page that used one, so every other page keeps style-src 'self' alone.
+        "style-src": [SELF, NONCE],
         "style-src-attr": [UNSAFE_INLINE],
         "img-src": [SELF, "data:", "https:"],
         "font-src": [SELF],
@@ -211,7 +214,9 @@ FRONTEND_VENDOR = {
     "vendor/fonts/ibm-plex-sans": NODE_MODULES / "@fontsource" / "ibm-plex-sans",
     "vendor/fonts/ibm-plex-mono": NODE_MODULES / "@fontsource" / "ibm-plex-mono",
 }
-STATICFILES_DIRS = [BASE_DIR / "static"] + [
+# What esbuild bundles from frontend/ (`make frontend`: the spec editor).
+BUILD_STATIC = BASE_DIR / "build" / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"] + ([BUILD_STATIC] if BUILD_STATIC.is_dir() else []) + [
     (prefix, path) for prefix, path in FRONTEND_VENDOR.items() if path.is_dir()
 ]
 # The SVG icon set (lucide-static): templates inline these files (descent/ui.py `icon`).

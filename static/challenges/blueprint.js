@@ -26,7 +26,6 @@ function apply(root, nodes) {
       if (was && was !== `state-${node.state}`) box.classList.add("just-changed");
       box.querySelector('[data-field="state"]').textContent = node.state;
       box.querySelector('[data-field="icon"]').setAttribute("href", `#bp-${node.state}`);
-      box.setAttribute("aria-label", `${node.title}: ${node.state}`);
       box.querySelector('[data-field="score"]').textContent =
         `${node.metric} ${formatScore(node.best_score, 3)} / ${sign} ${threshold}` +
         (node.quiz_passed ? " · quiz passed" : "");

@@ -129,3 +129,19 @@ def test_no_template_or_script_uses_an_emoji_as_an_icon():
     assert {path: chars for path, chars in found.items() if chars} == {}
     assert not re.search(r"&#(12[0-9]{4}|9[89][0-9]{2});",
                          "".join(p.read_text() for p in files))  # no emoji as entities either
+
+
+def test_moment_shows_exact_utc_without_javascript_and_marks_the_time_relative():
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from django.template import Context, Template
+
+    paris = timezone(timedelta(hours=1))
+    html = Template("{% load ui %}{% moment when %}").render(
+        Context({"when": datetime(2026, 1, 31, 15, 5, 9, tzinfo=paris)}))
+    assert html == ('<time datetime="2026-01-31T15:05:09+01:00" data-relative '
+                    'title="2026-01-31 14:05 UTC">2026-01-31 14:05 UTC</time>')
+    with_seconds = Template("{% load ui %}{% moment when True %}").render(
+        Context({"when": datetime(2026, 1, 31, 14, 5, 9, tzinfo=UTC)}))
+    assert ">2026-01-31 14:05:09 UTC<" in with_seconds
+    assert Template("{% load ui %}{% moment None %}").render(Context()) == "–"

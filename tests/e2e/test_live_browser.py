@@ -55,6 +55,20 @@ def watch(page: Page, url: str, errors: list[str]) -> Page:
     return page
 
 
+def fill_spec(page: Page, text: str) -> None:
+    """Replace the submit page's spec as a builder types it: in the CodeMirror editor once it
+    is up (the textarea it hides stays the form's field), in the textarea without it."""
+    editor = page.locator("[data-spec-editor][data-ready] .cm-content")
+    page.wait_for_load_state("load")
+    if editor.count() == 0:
+        page.fill("textarea[name='spec']", text)
+        return
+    editor.click()
+    page.keyboard.press("Control+a")
+    page.keyboard.press("Delete")
+    page.keyboard.insert_text(text)
+
+
 def chart_number(page: Page, name: str) -> int:
     return int(page.locator("#race-chart").get_attribute(f"data-{name}"))
 
@@ -117,7 +131,7 @@ def test_two_browsers_watch_a_submitted_run_race_to_the_top_without_reloading():
 
         # Ada submits through the submit page, in a second tab: the watchers stay put.
         form = watch(builder.new_page(), "/challenges/live-race/submit/", errors)
-        form.fill("textarea[name='spec']", json.dumps(spec))
+        fill_spec(form, json.dumps(spec))
         form.click("form.submit-form button[type='submit']")
         form.wait_for_url("**/runs/*/")
         run_id = int(form.url.rstrip("/").rsplit("/", 1)[1])

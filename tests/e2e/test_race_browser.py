@@ -18,6 +18,7 @@ from tests.e2e.test_live_browser import (
     CHROMIUM_ARGS,
     SCREENSHOTS,
     WAIT_MS,
+    fill_spec,
     new_context,
     session_cookie,
     watch,
@@ -76,7 +77,7 @@ def test_race_the_leader_draws_the_ghost_and_the_gap_for_racer_and_spectators():
         page.click("[data-race-leader]")
         page.wait_for_url(f"**/submit/?race={leader.pk}")
         expect(page.locator(f"[data-racing='{leader.pk}']")).to_contain_text("grace")
-        page.fill("textarea[name='spec']", json.dumps(spec))
+        fill_spec(page, json.dumps(spec))
         page.click("form.submit-form button[type='submit']")
         page.wait_for_url("**/runs/*/")
         run_id = int(page.url.rstrip("/").rsplit("/", 1)[1])
