@@ -112,7 +112,7 @@ async def _seq_beat(slug: str) -> dict[str, Any]:
 class ChallengeConsumer(LiveConsumer):
     """`/ws/challenges/<slug>/`: snapshot on connect, then updates, progress, finishes.
 
-    `?protocol=2` (docs/contract-additions-live.md): partial updates of the top rows, run
+    `?protocol=2` (docs/contract-additions.md#live-protocol-2): partial updates of the top rows, run
     progress batched, a seq heartbeat, and resyncs answered from the kept board alone.
     """
 

@@ -30,8 +30,8 @@ def apply_delta(rows: Sequence[Mapping[str, Any]], changed: Sequence[Mapping[str
                 removed: Iterable[str], size: int) -> list[Mapping[str, Any]] | None:
     """Apply a protocol-2 partial `leaderboard.update` to the top rows a spectator holds.
 
-    Written again from docs/contract-additions-live.md, not imported from the app: drop the
-    removed and changed builders, insert each changed row at its rank (lowest rank first),
+    Written again from docs/contract-additions.md#live-protocol-2, not imported from the app:
+    drop the removed and changed builders, insert each changed row at its rank (lowest rank first),
     and check the length and that every changed row landed on its rank. None: resync.
     """
     gone = set(removed) | {row["user"] for row in changed}

@@ -7,7 +7,7 @@ same lock), so a snapshot costs one GET instead of a leaderboard query; without 
 published yet, or the challenge closed since and ranks by another score) the board is
 computed from the runs as before.
 
-Protocol 2 (`?protocol=2`, docs/contract-additions-live.md) gets the top
+Protocol 2 (`?protocol=2`, docs/contract-additions.md#live-protocol-2) gets the top
 `LEADERBOARD_LIVE_TOP` rows, the viewer's own row (`own`) and the board's length (`total`);
 the first protocol gets every row.
 """

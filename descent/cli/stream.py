@@ -6,8 +6,8 @@ and jitter; the server's snapshot on every connect resyncs the watch, so nothing
 Two watches live here, as state machines without any drawing (`render.py` draws them):
 `RunWatch` for `/ws/runs/<id>/` and `LeaderboardWatch` for `/ws/challenges/<slug>/`, which
 is seq-aware: a gap makes it reconnect for a fresh snapshot. It speaks protocol 2
-(`?protocol=2`, docs/contract-additions-live.md): partial updates of the top rows applied with
-`descent.live.ranked` (one that does not fit resyncs), batched `runs.progress` and
+(`?protocol=2`, docs/contract-additions.md#live-protocol-2): partial updates of the top rows
+applied with `descent.live.ranked` (one that does not fit resyncs), batched `runs.progress` and
 `runs.finished`, and the `leaderboard.seq` heartbeat (ahead of the board held: an update was
 lost, resync).
 """

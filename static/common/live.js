@@ -18,7 +18,7 @@
 // client asks for a fresh snapshot ({"type": "resync"}), and reconnects if none comes.
 // Messages of types nobody knows are passed to onMessage, where widgets ignore them.
 //
-// Protocol 2 (a path ending in `?protocol=2`, docs/contract-additions-live.md) is applied
+// Protocol 2 (a path ending in `?protocol=2`, docs/contract-additions.md#live-protocol-2) is applied
 // here, so widgets see what they always saw: a partial `leaderboard.update` is applied to the
 // board held (static/common/ranked.js) and handed on whole — one that does not fit resyncs;
 // `runs.progress` / `runs.finished` are handed on as one `run.progress` / `run.finished` per

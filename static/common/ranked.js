@@ -1,4 +1,4 @@
-// Ranked boards sent as what changed (docs/contract-additions-live.md; the server's side is
+// Ranked boards sent as what changed (docs/contract-additions.md#live-protocol-2; the server's side is
 // descent/live/ranked.py). A protocol-2 `leaderboard.update` with `partial: true` carries the
 // rows of the top that changed (with their new rank), the builders that left the top
 // (`removed`) and the top's new length (`size`). Rows that only moved are not sent: their
