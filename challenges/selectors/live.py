@@ -4,8 +4,8 @@
 only by `challenges/services/live.py` (`publish_leaderboard_now`), read here. The same
 publisher keeps the board it last sent, with its seq, in one Redis key (written under the
 same lock), so a snapshot costs one GET instead of a leaderboard query; without it (nothing
-published yet, or the challenge closed since and ranks by another score) the board is
-computed from the runs as before.
+published yet, or the challenge closed since and ranks by another score) the board is read
+from the kept leaderboard (`leaderboard_get`).
 
 Protocol 2 (`?protocol=2`, docs/contract-additions.md#live-protocol-2) gets the top
 `LEADERBOARD_LIVE_TOP` rows, the viewer's own row (`own`) and the board's length (`total`);

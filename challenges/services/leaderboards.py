@@ -1,8 +1,10 @@
 """Leaderboard writes: announce a changed leaderboard, tell builders who lost their rank.
 
-Leaderboards are computed from the runs on every read, so there is no stored ranking to go
-stale. What is stored is what each builder was last told: the ranks of the last announced
-leaderboard (a Redis hash per challenge), so that the next one can say who was pushed down.
+Leaderboards are read from the kept board (`BestEntry`, written by services/best_entries.py
+in the transactions that change a run's standing; `manage.py leaderboard_check` proves it
+equal to a recompute). What is stored here is what each builder was last told: the ranks of
+the last announced leaderboard (a Redis hash per challenge), so that the next one can say who
+was pushed down.
 """
 
 from __future__ import annotations
