@@ -226,6 +226,7 @@ RUN_READONLY_FIELDS = [
     "enqueued_at",
     "cancel_requested",
     "worker_host",
+    "worker_process",
     "engine_version",
     "worker_node",
     "dataset_hash",

@@ -173,6 +173,18 @@ class VerificationField(serializers.DictField):
     """A verification as `RunVerification.as_dict` gives it."""
 
 
+class QueuePlaceSerializer(serializers.Serializer):
+    """Where a run stands under its builder's cap on runs in flight (fair shares)."""
+
+    class Meta:
+        ref_name = "QueuePlace"
+
+    waiting = serializers.BooleanField(help_text="held back: the builder's cap is reached")
+    ahead = serializers.IntegerField(allow_null=True, min_value=0,
+                                     help_text="the builder's own waiting runs that leave first")
+    max_in_flight = serializers.IntegerField(help_text="the cap; 0: none")
+
+
 class RunOutputSerializer(serializers.Serializer):
     """A run as the viewer (context `viewer`) may see it: spec and test score where allowed."""
 
@@ -221,8 +233,7 @@ class RunOutputSerializer(serializers.Serializer):
     ghost_run = serializers.IntegerField(source="ghost_run_id", allow_null=True,
                                          help_text="the run this one races (a ghost race)")
 
-    @extend_schema_field(VerificationField(allow_null=True))
-    @extend_schema_field(OpenApiTypes.OBJECT)
+    @extend_schema_field(QueuePlaceSerializer)
     def get_queue(self, run: Run) -> dict[str, Any]:
         # Waiting: held back by the builder's cap on runs in flight; `ahead` of their own
         # waiting runs leave first (one query, only for a waiting run).
@@ -230,6 +241,7 @@ class RunOutputSerializer(serializers.Serializer):
         return {"waiting": ahead is not None, "ahead": ahead,
                 "max_in_flight": settings.MAX_RUNS_IN_FLIGHT_PER_USER}
 
+    @extend_schema_field(VerificationField(allow_null=True))
     def get_verification(self, run: Run) -> dict[str, Any] | None:
         return verification_of(run)
 

@@ -12,6 +12,7 @@ import json
 import time
 
 import pytest
+from django.conf import settings
 from django.db import connection, transaction
 
 from challenges.models import Run, RunStatus
@@ -68,9 +69,11 @@ def test_a_database_blip_mid_run_is_retried_and_the_record_adds_up():
 
 
 def queued_tasks() -> list[int]:
-    """The run ids of the training tasks waiting in this session's queue."""
+    """The run ids of the training tasks waiting in this session's run queues."""
+    queues = (settings.RUN_QUEUE_SHORT, settings.RUN_QUEUE_LONG, app.conf.task_default_queue)
     with app.connection_for_read() as conn:
-        raw = conn.default_channel.client.lrange(app.conf.task_default_queue, 0, -1)
+        client = conn.default_channel.client
+        raw = [message for queue in queues for message in client.lrange(queue, 0, -1)]
     messages = [json.loads(message) for message in raw]
     return [json.loads(base64.b64decode(message["body"]))[0][0] for message in messages
             if message["headers"]["task"] == TRAIN_TASK]
