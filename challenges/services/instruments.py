@@ -31,6 +31,7 @@ import numpy as np
 from django.db import transaction
 
 from challenges.models import Run, RunBoundaryFrame, RunHistoryChunk, RunStatus, RunTrajectory
+from challenges.services.holder import with_db_retry
 from challenges.services.live import publish_run_boundary, publish_run_layers
 
 FRAMES_KEPT = 120
@@ -149,21 +150,31 @@ class InstrumentRecorder:
         if last is not None and last["epoch"] > newest:
             self.layer_buffer.append(last)
         tail = [] if records_pending else self.take_layers()
-        with transaction.atomic():
-            if not Run.objects.filter(pk=self.run_id, attempt=self.attempt,
-                                      status=RunStatus.RUNNING).exists():
-                return False
-            frame = self.write_frames(final=True)
-            if tail and not _append_layers(run_id=self.run_id, attempt=self.attempt,
-                                           samples=tail):
-                # No chunk yet (nothing flushed): the final flush stores them with its epochs.
-                self.layer_buffer, tail = tail, []
-            if tail:
-                self.stored_layer_epoch = tail[-1]["epoch"]
-            if trajectory is not None and len(trajectory.epochs):
-                trajectory_save(run_id=self.run_id, attempt=self.attempt,
-                                epochs=trajectory.epochs, params=trajectory.params,
-                                diverged=diverged)
+
+        def store() -> tuple[bool, dict[str, Any] | None, bool]:
+            # One transaction, retried whole through a short database outage (like the
+            # flushes): a retry may store fewer frames, never half of what it meant to.
+            with transaction.atomic():
+                if not Run.objects.filter(pk=self.run_id, attempt=self.attempt,
+                                          status=RunStatus.RUNNING).exists():
+                    return False, None, False
+                frame = self.write_frames(final=True)
+                appended = bool(tail) and _append_layers(run_id=self.run_id,
+                                                         attempt=self.attempt, samples=tail)
+                if trajectory is not None and len(trajectory.epochs):
+                    trajectory_save(run_id=self.run_id, attempt=self.attempt,
+                                    epochs=trajectory.epochs, params=trajectory.params,
+                                    diverged=diverged)
+            return True, frame, appended
+
+        ours, frame, appended = with_db_retry(store, what=f"run {self.run_id} instruments")
+        if not ours:
+            return False
+        if tail and not appended:
+            # No chunk yet (nothing flushed): the final flush stores them with its epochs.
+            self.layer_buffer, tail = tail, []
+        if tail:
+            self.stored_layer_epoch = tail[-1]["epoch"]
         self.publish(frame=frame, layers=tail)
         return True
 

@@ -8,7 +8,14 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from challenges.models import Challenge, RunBoundaryFrame, RunHistoryChunk, RunStatus, RunTerrain
+from challenges.models import (
+    Challenge,
+    RunBoundaryFrame,
+    RunHistoryChunk,
+    RunStatus,
+    RunTerrain,
+    RunTrajectory,
+)
 from challenges.selectors.instruments import run_instruments, training_points
 from challenges.services import instruments as store
 from challenges.services.instruments import (
@@ -211,3 +218,30 @@ def test_the_last_sample_waits_for_the_final_flush_when_epochs_are_still_buffere
                   .values_list("first_epoch", "layers"))
     assert [(first, [s["epoch"] for s in layers]) for first, layers in chunks] == [
         (1, [1]), (2, [3])]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_finish_is_retried_whole_through_a_database_blip(monkeypatch):
+    # CI caught it: a run that ended during a blip lost its finish to an unretried query.
+    from django.db import OperationalError
+
+    run = running()
+    real_save, calls = store.trajectory_save, []
+
+    def save_after_a_blip(**kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise OperationalError("terminating connection due to administrator command")
+        return real_save(**kwargs)
+
+    monkeypatch.setattr(store, "trajectory_save", save_after_a_blip)
+    recorder = InstrumentRecorder(run_id=run.pk, attempt=1, epochs=10)
+    recorder.on_boundary(frame(10))
+
+    class Trajectory:
+        epochs = list(range(10))
+        params = np.ones((10, 51), dtype=np.float32)
+
+    assert recorder.finish(trajectory=Trajectory()) is True
+    assert len(calls) == 2
+    assert RunTrajectory.objects.filter(run=run, attempt=1).count() == 1
