@@ -14,16 +14,24 @@ lost, resync).
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import json
 import random
+import signal
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+from websockets.exceptions import (
+    ConnectionClosed,
+    ConnectionClosedOK,
+    InvalidHandshake,
+    InvalidStatus,
+)
 from websockets.sync.client import connect
 
 from descent.cli.errors import EXIT_SERVER, CliError
@@ -34,6 +42,8 @@ FINAL_STATUSES = frozenset({"succeeded", "diverged", "failed", "timed_out", "can
 # websockets default of 1 MiB.
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 CLOSE_NOT_FOUND = 4404
+# How often a blocked read looks up from the socket to see whether Ctrl-C was pressed.
+INTERRUPT_POLL_SECONDS = 0.25
 
 
 class Verdict(enum.Enum):
@@ -109,16 +119,24 @@ def follow(server: str, path: str, watch: Watch, *, token: str | None = None,
                 connections += 1
                 watch.connected()
                 on_connect(connections)
-                for text in socket:
-                    failures = 0  # the server is talking again
-                    verdict = watch.handle(_decode(text))
-                    if verdict is Verdict.DONE:
-                        return
-                    if verdict is Verdict.RESYNC:
-                        break
-                else:
-                    _refused_or_closed(socket.close_code, url)
-                    raise ConnectionClosed(socket.protocol.close_rcvd, None)
+                with _interrupts_deferred() as interrupted:
+                    while True:
+                        if interrupted.is_set():
+                            # Raised here, between reads, never inside the library's locks.
+                            raise KeyboardInterrupt
+                        try:
+                            text = socket.recv(timeout=INTERRUPT_POLL_SECONDS)
+                        except TimeoutError:
+                            continue
+                        except ConnectionClosedOK:
+                            _refused_or_closed(socket.close_code, url)
+                            raise ConnectionClosed(socket.protocol.close_rcvd, None) from None
+                        failures = 0  # the server is talking again
+                        verdict = watch.handle(_decode(text))
+                        if verdict is Verdict.DONE:
+                            return
+                        if verdict is Verdict.RESYNC:
+                            break
                 continue  # RESYNC: reconnect at once
         except InvalidStatus as error:
             status = error.response.status_code
@@ -141,6 +159,29 @@ def follow(server: str, path: str, watch: Watch, *, token: str | None = None,
         notice(f"{what} ({reason}); {'reconnecting' if failures == 1 else 'retrying'} in "
                f"{delay:.1f} s (attempt {failures} of {backoff.attempts})")
         time.sleep(delay)
+
+
+@contextlib.contextmanager
+def _interrupts_deferred() -> Iterator[threading.Event]:
+    """Turn Ctrl-C (and SIGTERM) into a flag while a socket is read.
+
+    A KeyboardInterrupt raised at an arbitrary point of the websockets library (in its
+    receive path, with a lock taken) could leave `close()` waiting on that lock forever: a
+    watch that Ctrl-C did not stop. The flag is checked between reads instead. Off the main
+    thread (no signals there) it is a flag that is never set.
+    """
+    interrupted = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield interrupted
+        return
+    previous = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
+    for number in previous:
+        signal.signal(number, lambda _number, _frame: interrupted.set())
+    try:
+        yield interrupted
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def _refused_or_closed(code: int | None, url: str) -> None:
