@@ -60,7 +60,8 @@ def test_leftovers_of_a_crashed_run_are_removed_by_their_prefix():
         deadline = time.monotonic() + 10
         while not namespace_pids("dscx-work1") and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert namespace_pids("dscx-work1") == [sleeper.pid]
+        # The sleeper is in the host (a short-lived helper of `ip netns exec` may be too).
+        assert sleeper.pid in namespace_pids("dscx-work1")
         removed = remove_leftovers("dscx")
         assert "netns dscx-work1" in removed and "netns dscx-web1" in removed
         assert sleeper.wait(10) is not None
