@@ -127,6 +127,15 @@ def _rank_of(challenge: Challenge, row: BestEntry) -> int:
     return _board(challenge, row.basis).filter(ahead).count() + 1
 
 
+def _verified_page(board: Any, offset: int, limit: int) -> tuple[list[int], list[int], int]:
+    """Return the page's run ids, their ranks on the whole board, and the verified count."""
+    reproduced = list(board.values_list("run_id", "run__verification__status"))
+    places = [place for place, (_, status) in enumerate(reproduced, start=1)
+              if status == VerificationStatus.REPRODUCED]
+    page = places[offset:offset + limit]
+    return [reproduced[place - 1][0] for place in page], page, len(places)
+
+
 def leaderboard_page(*, challenge: Challenge, offset: int, limit: int, viewer: Any = None,
                      verified: bool = False) -> LeaderboardPage:
     """Return `limit` entries from `offset` on, the count and the viewer's own entry.
@@ -139,13 +148,9 @@ def leaderboard_page(*, challenge: Challenge, offset: int, limit: int, viewer: A
     val_ranks = _val_ranks(challenge) if field == "test_score" else None
     board = _board(challenge, field)
     if verified:
-        reproduced = list(board.values_list("run_id", "run__verification__status"))
-        places = [place for place, (_, status) in enumerate(reproduced, start=1)
-                  if status == VerificationStatus.REPRODUCED]
-        run_ids = [reproduced[place - 1][0] for place in places[offset:offset + limit]]
+        run_ids, ranks, count = _verified_page(board, offset, limit)
         by_run = {row.run_id: row for row in _rows(board.filter(run_id__in=run_ids))}
-        rows, ranks, count = [by_run[run_id] for run_id in run_ids], \
-            places[offset:offset + limit], len(places)
+        rows = [by_run[run_id] for run_id in run_ids]
     else:
         rows = list(_rows(board)[offset:offset + limit])
         ranks, count = range(offset + 1, offset + len(rows) + 1), board.count()
@@ -223,14 +228,10 @@ def leaderboard_page_data(*, challenge: Challenge, offset: int, limit: int,
     val_ranks = _val_ranks(challenge) if field == "test_score" else None
     board = _board(challenge, field)
     if verified:
-        reproduced = list(board.values_list("run_id", "run__verification__status"))
-        places = [place for place, (_, status) in enumerate(reproduced, start=1)
-                  if status == VerificationStatus.REPRODUCED]
-        page_places = places[offset:offset + limit]
-        run_ids = [reproduced[place - 1][0] for place in page_places]
+        run_ids, ranks, count = _verified_page(board, offset, limit)
         by_run = {row["run_id"]: row for row in
                   board.filter(run_id__in=run_ids).values(*_VALUE_FIELDS)}
-        rows, ranks, count = [by_run[run_id] for run_id in run_ids], page_places, len(places)
+        rows = [by_run[run_id] for run_id in run_ids]
     else:
         rows = list(board.values(*_VALUE_FIELDS)[offset:offset + limit])
         ranks, count = range(offset + 1, offset + len(rows) + 1), board.count()
