@@ -7,6 +7,15 @@ from pathlib import Path
 
 from descent.stack.redis_server import EmbeddedRedis
 
+# The small blobs spec the stack benches submit (their --epochs sets its epochs).
+TINY_SPEC = {
+    "layers": [{"units": 8, "activation": "relu"}, {"units": 3, "activation": "softmax"}],
+    "loss": "cross_entropy",
+    "optimizer": {"name": "adam", "learning_rate": 0.05},
+    "batch_size": 32,
+    "seed": 1,
+}
+
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = ROOT / "var" / "bench"
 

@@ -44,7 +44,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.environment import bench_environment  # noqa: E402
+from bench.environment import TINY_SPEC, bench_environment  # noqa: E402
 from descent.stack.redis_server import free_port  # noqa: E402
 from descent.stack.servers import (  # noqa: E402
     asgi_server_command,
@@ -53,13 +53,6 @@ from descent.stack.servers import (  # noqa: E402
 )
 from descent.stack.supervisor import Supervisor  # noqa: E402
 
-SPEC = {
-    "layers": [{"units": 8, "activation": "relu"}, {"units": 3, "activation": "softmax"}],
-    "loss": "cross_entropy",
-    "optimizer": {"name": "adam", "learning_rate": 0.05},
-    "batch_size": 32,
-    "seed": 1,
-}
 # 3000 blobs rows, 2-8-3, batch 32: about 2 ms an epoch on the development machine, so 1500
 # epochs train for ~3 s and the recorder (one flush every 0.1 s) publishes ~30 run.progress.
 DATASET_PARAMS = {"n_samples": 3000}
@@ -344,7 +337,7 @@ async def measure_round(stack: Stack, layer: str, clients: int, args: argparse.N
             result.timed_out = True
             break
         run = await sync_to_async(run_submit)(user=user, challenge=challenge,
-                                               spec=dict(SPEC, epochs=args.epochs))
+                                               spec=dict(TINY_SPEC, epochs=args.epochs))
         run_ids.append(run.pk)
         while (status := await sync_to_async(_run_status)(run.pk)) in ("queued", "running"):
             if time.monotonic() > deadline:

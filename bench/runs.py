@@ -21,17 +21,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.environment import bench_environment  # noqa: E402
+from bench.environment import TINY_SPEC, bench_environment  # noqa: E402
 from descent.stack.servers import celery_worker_command  # noqa: E402
 from descent.stack.supervisor import Supervisor  # noqa: E402
 
-SPEC = {
-    "layers": [{"units": 8, "activation": "relu"}, {"units": 3, "activation": "softmax"}],
-    "loss": "cross_entropy",
-    "optimizer": {"name": "adam", "learning_rate": 0.05},
-    "batch_size": 32,
-    "seed": 1,
-}
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -75,7 +68,7 @@ def _measure(args: argparse.Namespace, supervisor: Supervisor) -> int:
                   status=Challenge.Status.PUBLISHED, daily_quota=10_000)
     )
     user, _ = User.objects.get_or_create(username="bench")
-    spec = dict(SPEC, epochs=args.epochs)
+    spec = dict(TINY_SPEC, epochs=args.epochs)
 
     app.control.purge()
     loglevel = os.environ.get("BENCH_WORKER_LOGLEVEL", "WARNING")
