@@ -37,7 +37,6 @@ from descent.stack.servers import (  # noqa: E402
 from descent.stack.supervisor import Supervisor  # noqa: E402
 
 
-
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -26,7 +26,6 @@ from descent.stack.servers import celery_worker_command  # noqa: E402
 from descent.stack.supervisor import Supervisor  # noqa: E402
 
 
-
 def _percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
